@@ -1,0 +1,51 @@
+# Minh Bạch. `make demo` builds the bundled data and serves it; `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DB     ?= db/minhbach.db
+PORT   ?= 8001
+HOST   ?= 127.0.0.1
+SOURCE ?=
+FILE   ?=
+FORCE  ?=
+
+.PHONY: demo demo-db serve test ingest install fixture snapshot bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: demo-db serve
+
+demo-db: install
+	$(PY) -m db --db $(DB) demo
+
+$(DB).inspect.json: $(DB)
+	$(VENV)/bin/datasette inspect $(DB) --inspect-file $@
+
+serve: install $(DB).inspect.json
+	$(VENV)/bin/datasette serve -i $(DB) --inspect-file $(DB).inspect.json \
+	  --metadata metadata.yml --plugins-dir plugins --template-dir templates --static static:static \
+	  --setting suggest_facets off --setting sql_time_limit_ms 1500 --setting default_cache_ttl 3600 \
+	  --setting facet_time_limit_ms 500 --setting num_sql_threads 4 --setting allow_download on \
+	  --cors --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest -q
+
+# Live ingest of every source, or one source from a saved response or received file:
+#   make ingest SOURCE=gb_fsa_prosecutions FILE=path/to/prosecutions.csv [FORCE=1]
+ingest: install
+	$(PY) -m db --db $(DB) ingest $(if $(SOURCE),--source $(SOURCE)) $(if $(FILE),--file $(FILE)) $(if $(FORCE),--force)
+
+# Save a live response as a sample (on a machine with internet): make fixture SOURCE=us_cpsc_recalls
+fixture: install
+	$(VENV)/bin/scrapy fetch --nolog "$$($(PY) -c 'from scrapers.spiders import spider_class as s; print(s("$(SOURCE)").live_url)')" > samples/$(SOURCE).new
+	@echo "saved samples/$(SOURCE).new: trim it to at most 50 records, then replace the sample"
+
+clean:
+	rm -f $(DB) $(DB).inspect.json

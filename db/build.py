@@ -1,0 +1,224 @@
+"""Building the database file: prepare beside the published one, finalize, smoke-test, swap.
+
+A failed build never replaces the published file: everything happens on a new file in the same
+folder, and only `swap` (an atomic rename) touches the published path.
+"""
+import asyncio
+import hashlib
+import json
+import lzma
+import os
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import sqlite_utils
+
+from db import places, schema
+from db.fold import canonical
+from db.store import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE_NAME = "minhbach"
+TYPES = {str: "TEXT", int: "INTEGER", float: "REAL"}
+
+
+class BuildError(Exception):
+    pass
+
+
+def new_path(published):
+    """The build happens beside the published file (same filesystem, so the swap is a rename)."""
+    published = Path(published)
+    return published.with_name(f".{published.stem}.building.{os.getpid()}.db")
+
+
+def prepare(path, base=None):
+    """Start a build: a consistent copy of ``base`` (the published file), then the schema applied."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    if base and Path(base).exists():
+        with sqlite3.connect(f"file:{base}?mode=ro", uri=True) as source, sqlite3.connect(path) as target:
+            source.backup(target)
+        source.close()
+        target.close()
+    apply_schema(path)
+    return path
+
+
+def apply_schema(path):
+    """Create missing tables, add missing columns (a schema change never needs a rebuild)."""
+    db = sqlite_utils.Database(path)
+    for name, spec in schema.TABLES.items():
+        columns = {c: typ for c, (typ, _d) in spec["columns"].items()}
+        table = db[name]
+        if not table.exists():
+            table.create(columns, pk=schema.pk(name), not_null=spec["required"], strict=True)
+        else:
+            for column, typ in columns.items():
+                if column not in table.columns_dict:
+                    table.add_column(column, typ)
+    db.close()
+
+
+def load_reference(conn):
+    """The 2025 administrative units and GS1 prefixes, from the packages that carry them."""
+    for name, rows in places.reference_rows().items():
+        _replace(conn, name, rows)
+    trie = json.loads(lzma.decompress(
+        resources.files("biip.gs1_prefixes").joinpath("_prefix_trie.json.lzma").read_bytes()))
+    rows = []
+
+    def walk(node, digits):
+        for digit, child in node.items():
+            if isinstance(child, list):
+                length, usage = child
+                rows.append({"prefix": (digits + digit)[:length], "prefix_length": length, "usage": usage})
+            else:
+                walk(child, digits + digit)
+    walk(trie, "")
+    _replace(conn, "gs1_prefixes", list({r["prefix"]: r for r in rows}.values()))
+
+
+def _replace(conn, table, rows):
+    columns = list(schema.TABLES[table]["columns"])
+    conn.execute(f"delete from [{table}]")
+    conn.executemany(
+        f"insert into [{table}] ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+        [[row.get(c) for c in columns] for row in rows])
+
+
+def build_establishments(conn):
+    """One row per business, across violations and listings; recalls counted by name key."""
+    conn.execute("delete from establishments")
+    conn.execute("""
+        insert into establishments (id, name, tax_code, address, province_code, province, ward_code, ward,
+                                    latitude, longitude, geo_precision, jurisdiction,
+                                    violations_count, listings_count, recalls_count)
+        select establishment_id, name, max(tax_code), address, province_code, province, ward_code, ward,
+               latitude, longitude, geo_precision, jurisdiction,
+               sum(is_violation), sum(1 - is_violation), 0
+        from (
+            select establishment_id, establishment as name, tax_code, address, province_code, province,
+                   ward_code, ward, latitude, longitude, geo_precision, jurisdiction, 1 as is_violation,
+                   coalesce(decided, '') as d
+            from violations where establishment_id is not null and withdrawn is null
+            union all
+            select establishment_id, holder, tax_code, address, province_code, province, ward_code, ward,
+                   latitude, longitude, geo_precision, jurisdiction, 0, coalesce(valid_from, '')
+            from listings where establishment_id is not null and withdrawn is null
+            order by d
+        )
+        group by establishment_id
+    """)
+    # A recall names a company without a province: count it for the business of that name.
+    conn.execute("""
+        update establishments set recalls_count = (
+            select count(*) from recalls r
+            where r.withdrawn is null
+              and substr(r.establishment_id, 1, instr(r.establishment_id, '|')) =
+                  substr(establishments.id, 1, instr(establishments.id, '|'))
+        ) where id like 'name:%'
+    """)
+
+
+def load_sources(conn):
+    """The `sources` table, from the spiders' own declarations and their runs."""
+    from scrapers.spiders import all_spiders
+    rows = []
+    for spider in all_spiders():
+        rows.append({
+            "source": spider.name, "title": spider.title, "publisher": spider.publisher,
+            "jurisdiction": spider.jurisdiction, "licence": spider.licence, "licence_url": spider.licence_url,
+            "live_url": spider.live_url, "table_name": spider.table, "kind": spider.kind,
+            "last_good_run": conn.execute(
+                "select max(finished) from runs where source = ? and status = 'ok'", [spider.name]).fetchone()[0],
+            "rows": conn.execute(f"select count(*) from [{spider.table}] where source = ?",
+                                 [spider.name]).fetchone()[0],
+        })
+    _replace(conn, "sources", rows)
+
+
+def build_fts(conn):
+    """Full-text tables over folded text (FTS5 never folds đ to d): rebuilt whole, no triggers."""
+    conn.create_function("vn_canonical", 1, lambda text: canonical(text or ""), deterministic=True)
+    for name, spec in schema.TABLES.items():
+        if not spec["fts"]:
+            continue
+        fts = f"{name}_fts"
+        conn.execute(f"drop table if exists [{fts}]")
+        conn.execute(f"create virtual table [{fts}] using fts5(folded, tokenize='unicode61 remove_diacritics 2')")
+        text = " || ' ' || ".join(f"coalesce([{c}], '')" for c in spec["fts"])
+        conn.execute(f"insert into [{fts}] (rowid, folded) select rowid, vn_canonical({text}) from [{name}]")
+
+
+def build_indexes(conn):
+    for name, spec in schema.TABLES.items():
+        for columns in spec["indexes"]:
+            index = f"idx_{name}_{'_'.join(columns)}"
+            conn.execute(f"create index if not exists [{index}] on [{name}] ({', '.join(columns)})")
+
+
+def finalize(path):
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN")
+        load_reference(conn)
+        build_establishments(conn)
+        load_sources(conn)
+        build_fts(conn)
+        build_indexes(conn)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if check != "ok":
+            raise BuildError(f"integrity check failed: {check}")
+    finally:
+        conn.close()
+
+
+def smoke(path, metadata=ROOT / "metadata.yml"):
+    """The new file must serve: Datasette (in process, with our metadata and plugins) answers on it."""
+    from datasette.app import Datasette
+    from datasette.database import Database
+    import yaml
+
+    async def check():
+        ds = Datasette([], metadata=yaml.safe_load(Path(metadata).read_text()) if Path(metadata).exists() else {},
+                       plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"))
+        ds.add_database(Database(ds, path=str(path), is_mutable=False), name=DATABASE_NAME)
+        for table in schema.RECORD_TABLES:
+            response = await ds.client.get(f"/{DATABASE_NAME}/{table}.json?_size=1")
+            if response.status_code != 200:
+                raise BuildError(f"smoke test: /{DATABASE_NAME}/{table}.json answered {response.status_code}")
+    asyncio.run(check())
+
+
+def content_hash(path):
+    """Hash of what readers see: the record and reference tables, not the bookkeeping of runs."""
+    digest = hashlib.sha256()
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for name in schema.TABLES:
+            if name in ("runs", "sources"):
+                continue
+            columns = [c for c in schema.TABLES[name]["columns"] if c != "last_seen"]
+            query = f"select {', '.join(f'[{c}]' for c in columns)} from [{name}] order by 1, 2"
+            for row in conn.execute(query):
+                digest.update(repr(row).encode())
+    finally:
+        conn.close()
+    return digest.hexdigest()
+
+
+def swap(new, published):
+    """Atomically put the new file in place of the published one."""
+    new, published = Path(new), Path(published)
+    with open(new, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(new, published)
+    directory = os.open(published.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,103 @@
+"""One ingest: every chosen source crawled in one Scrapy process into a new file, then finalize,
+smoke test and swap. One process for all sources, because Scrapy's engine runs them concurrently
+and politely (per-domain throttling) and a failure in one spider does not stop the others.
+"""
+import fcntl
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from db import build
+from db.store import connect, now
+
+
+class Busy(Exception):
+    pass
+
+
+@contextmanager
+def lock(published):
+    """No two ingests on one database: the second one exits with a clear message."""
+    path = Path(published).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise Busy(f"another ingest is running on {published} (lock {path}); try again when it ends")
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def crawl(path, run_id, jobs, force=False):
+    """Run the spiders (name, file-or-None) into the database at ``path``."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+    from scrapers.spiders import spider_class
+
+    settings = get_project_settings()
+    settings.set("MINHBACH_DB", str(path))
+    settings.set("MINHBACH_RUN_ID", run_id)
+    settings.set("MINHBACH_FORCE", force)
+    process = CrawlerProcess(settings, install_root_handler=True)
+    for name, file in jobs:
+        process.crawl(spider_class(name), file=file)
+    process.start()
+
+
+def report(path, run_id, jobs):
+    conn = connect(path)
+    rows = {r["source"]: dict(r) for r in conn.execute("select * from runs where run_id = ?", [run_id])}
+    conn.close()
+    for name, _file in jobs:
+        # A spider that crashed before writing its run still gets one, as failed.
+        rows.setdefault(name, {"run_id": run_id, "source": name, "status": "failed",
+                               "error": "the spider crashed before its run was recorded (see the log above)"})
+    return [rows[name] for name, _f in jobs]
+
+
+def print_report(runs, out=sys.stderr):
+    head = f"{'source':<24} {'status':<7} {'new':>6} {'upd':>6} {'same':>6} {'gone':>6} {'rej':>5}  error"
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    for r in runs:
+        print(f"{r['source']:<24} {r['status']:<7} {r.get('new') or 0:>6} {r.get('updated') or 0:>6} "
+              f"{r.get('unchanged') or 0:>6} {r.get('withdrawn') or 0:>6} {r.get('rejected') or 0:>5}  "
+              f"{r.get('error') or ''}", file=out)
+
+
+def ingest(published, jobs, fresh=False, force=False):
+    """Returns the exit status: 0 when every source succeeded, 1 when any failed (others still published)."""
+    published = Path(published)
+    started = time.monotonic()
+    with lock(published):
+        new = build.new_path(published)
+        try:
+            build.prepare(new, base=None if fresh else published)
+            run_id = now()
+            crawl(new, run_id, jobs, force=force)
+            runs = report(new, run_id, jobs)
+            build.finalize(new)
+            build.smoke(new)
+            if published.exists() and not fresh and build.content_hash(new) == build.content_hash(published):
+                print("no record changed: the published database is left as it was", file=sys.stderr)
+            else:
+                build.swap(new, published)
+                print(f"published {published}", file=sys.stderr)
+        finally:
+            new.unlink(missing_ok=True)
+    print_report(runs)
+    log = published.with_suffix(".runs.jsonl")
+    with open(log, "a", encoding="utf-8") as handle:
+        for r in runs:
+            handle.write(json.dumps(r, ensure_ascii=False) + "\n")
+    failed = [r["source"] for r in runs if r["status"] != "ok"]
+    print(f"{len(runs) - len(failed)} of {len(runs)} sources ok in {time.monotonic() - started:.1f}s"
+          + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,301 @@
+"""The one schema: read by validation, table creation, full-text search, indexes and the docs test.
+
+Each table is a plain dict:
+- ``columns``: name -> (type, description). Types are Python types (str, int, float); the
+  description is what ``metadata.yml`` must say about the column (a test keeps them in step).
+- ``pk``: primary key column(s).
+- ``required``: columns a record cannot be stored without (a missing one sends it to ``rejects``).
+- ``fts``: columns folded into the ``<table>_fts`` full-text index (see ``db/fold.py``).
+- ``indexes``: column lists indexed at finalize (every facet and filter column).
+- ``record``: True for tables filled by spiders; they share the provenance columns below.
+"""
+
+# Columns every record table carries: where it came from and when we saw it.
+PROVENANCE = {
+    "id": (str, "Stable identifier: source and the source's own identifier, `source:source_id`."),
+    "source": (str, "The spider (source) that published this row; see the `sources` table."),
+    "source_id": (str, "The identifier the source itself gives this record."),
+    "url": (str, "The official page of this record at its source."),
+    "first_seen": (str, "When Minh Bạch first saw this record (ISO date-time, UTC)."),
+    "last_seen": (str, "When Minh Bạch last saw this record in its source (ISO date-time, UTC)."),
+    "withdrawn": (str, "Date the source stopped listing this record; empty while it is listed."),
+    "quality_flags": (str, "JSON list of values kept as published because they could not be parsed, with the reason."),
+    "notes": (str, "Caveats from the source or its curator (e.g. a warning rather than a recall, a date that is the article's)."),
+    "raw": (str, "The record as received from the source (JSON), so it can be parsed again."),
+}
+
+PLACE = {
+    "address": (str, "Address as published by the source."),
+    "province_code": (str, "2025 province code (34 provinces in force since 1 July 2025)."),
+    "province": (str, "2025 province name."),
+    "ward_code": (str, "2025 ward/commune code, where the address names one unambiguously."),
+    "ward": (str, "2025 ward/commune name."),
+    "latitude": (float, "Latitude (WGS84): the source's point, else the ward's or province's centroid."),
+    "longitude": (float, "Longitude (WGS84)."),
+    "geo_precision": (str, "How precise the coordinates are: `point`, `ward` or `province`."),
+}
+
+TABLES = {
+    "recalls": dict(
+        record=True,
+        columns={
+            **PROVENANCE,
+            "title": (str, "Title of the recall or alert as published."),
+            "product": (str, "Product name."),
+            "brand": (str, "Brand."),
+            "model": (str, "Model, type or reference numbers."),
+            "category": (str, "Product category as the source classifies it."),
+            "gtins": (str, "JSON array of barcodes (GTIN) named by the recall, check digit validated."),
+            "lots": (str, "Lot or batch numbers as published."),
+            "registration_no": (str, "Registration or notification number (e.g. Vietnamese drug SĐK `VD-24891-16`)."),
+            "hazard": (str, "The hazard or reason for the recall."),
+            "remedy": (str, "What consumers should do, or the remedy offered."),
+            "risk_class": (str, "Risk class or level as the source grades it."),
+            "company": (str, "Recalling firm, importer or company responsible for the product on the market."),
+            "manufacturer": (str, "Manufacturer and, where given, its address or country."),
+            "manufactured": (str, "Production date or period start as published, parsed to ISO where possible."),
+            "manufactured_precision": (str, "Precision of `manufactured`."),
+            "expires": (str, "Expiry date (hạn dùng), parsed to ISO where possible."),
+            "expires_precision": (str, "Precision of `expires`."),
+            "establishment_id": (str, "The establishment (business) this recall names, see `establishments`."),
+            "origin_country": (str, "Country of origin of the product, as published."),
+            "distribution": (str, "Where the product was distributed or sold."),
+            "jurisdiction": (str, "Country or area whose authority published it (ISO code: VN, US, GB, FR, EU)."),
+            "authority": (str, "Authority (or company) that issued the notice."),
+            "published": (str, "Date the recall was published or notified (ISO)."),
+            "published_precision": (str, "Precision of `published`: `day`, `month` or `year`."),
+        },
+        required={"id", "source", "source_id", "url", "title"},
+        fts=["title", "product", "brand", "model", "hazard", "company", "lots", "registration_no", "authority"],
+        indexes=[["published"], ["source"], ["jurisdiction"], ["category"], ["risk_class"],
+                 ["establishment_id"], ["withdrawn"], ["last_seen"]],
+    ),
+    "violations": dict(
+        record=True,
+        columns={
+            **PROVENANCE,
+            "establishment": (str, "Name of the establishment as published."),
+            "establishment_id": (str, "The establishment (business), see `establishments`."),
+            "tax_code": (str, "Vietnamese tax code (mã số thuế), 10 digits or `XXXXXXXXXX-XXX`."),
+            **PLACE,
+            "violation": (str, "What the establishment did, as the decision describes it."),
+            "legal_basis": (str, "Law or decree the decision applies."),
+            "sanction": (str, "Sanctions imposed (fine, suspension, destruction…)."),
+            "fine_vnd": (int, "Fine in Vietnamese đồng (integer)."),
+            "fine_note": (str, "Caveat on the fine, e.g. `lower bound` for `hơn 188 triệu`."),
+            "fine_text": (str, "The fine or penalty as published (any currency)."),
+            "decision_no": (str, "Number of the penalty decision."),
+            "authority": (str, "Authority that decided the penalty."),
+            "jurisdiction": (str, "Country of the authority (ISO code)."),
+            "decided": (str, "Date of the decision (ISO)."),
+            "decided_precision": (str, "Precision of `decided`: `day`, `month` or `year`."),
+        },
+        required={"id", "source", "source_id", "url", "establishment"},
+        fts=["establishment", "address", "violation", "sanction", "authority", "province", "ward"],
+        indexes=[["decided"], ["source"], ["province_code"], ["ward_code"], ["jurisdiction"],
+                 ["establishment_id"], ["tax_code"], ["fine_vnd"], ["withdrawn"], ["last_seen"]],
+    ),
+    "listings": dict(
+        record=True,
+        columns={
+            **PROVENANCE,
+            "scheme": (str, "Certification or rating scheme (OCOP, HVNCLC, food hygiene rating…)."),
+            "rating": (str, "Rating or class awarded (e.g. `4 sao`, `5`)."),
+            "product": (str, "Certified product, where the scheme certifies products."),
+            "holder": (str, "Business or producer holding the certificate or rating."),
+            "establishment_id": (str, "The establishment (business), see `establishments`."),
+            "tax_code": (str, "Vietnamese tax code of the holder, where published."),
+            "certificate_no": (str, "Certificate or decision number."),
+            **PLACE,
+            "authority": (str, "Authority or body that certified or rated."),
+            "jurisdiction": (str, "Country of the authority (ISO code)."),
+            "valid_from": (str, "Date the certificate or rating was granted (ISO)."),
+            "valid_from_precision": (str, "Precision of `valid_from`: `day`, `month` or `year`."),
+            "valid_until": (str, "Date the certificate expires, where published (ISO)."),
+            "valid_until_precision": (str, "Precision of `valid_until`."),
+        },
+        required={"id", "source", "source_id", "url", "scheme"},
+        fts=["product", "holder", "address", "scheme", "rating", "authority", "province", "ward"],
+        indexes=[["valid_from"], ["source"], ["scheme"], ["rating"], ["province_code"], ["ward_code"],
+                 ["jurisdiction"], ["establishment_id"], ["withdrawn"], ["last_seen"]],
+    ),
+    "establishments": dict(
+        columns={
+            "id": (str, "Establishment key: `tax:<tax code>` where known, else `name:<folded name>|<province code>`."),
+            "name": (str, "Name as most recently published."),
+            "tax_code": (str, "Vietnamese tax code, where any source published it."),
+            **PLACE,
+            "jurisdiction": (str, "Country (ISO code)."),
+            "violations_count": (int, "Number of violations recorded against it."),
+            "listings_count": (int, "Number of certificates or ratings it holds."),
+            "recalls_count": (int, "Number of recalls naming it."),
+        },
+        pk="id",
+        required={"id", "name"},
+        fts=["name", "address", "province", "ward"],
+        indexes=[["province_code"], ["tax_code"], ["violations_count"], ["listings_count"], ["jurisdiction"]],
+    ),
+    "provinces": dict(
+        columns={
+            "province_code": (str, "2025 province code, 2 digits."),
+            "province": (str, "Province name."),
+            "province_short": (str, "Short name."),
+            "latitude": (float, "Centroid latitude."),
+            "longitude": (float, "Centroid longitude."),
+            "old_provinces": (str, "JSON list of the pre-2025 provinces merged into it."),
+        },
+        pk="province_code",
+        required={"province_code", "province"},
+        fts=[], indexes=[],
+    ),
+    "wards": dict(
+        columns={
+            "ward_code": (str, "2025 ward code, 5 digits."),
+            "ward": (str, "Ward or commune name."),
+            "ward_short": (str, "Short name."),
+            "ward_type": (str, "Phường, Xã or Đặc khu."),
+            "province_code": (str, "2025 province code."),
+            "province": (str, "Province name."),
+            "latitude": (float, "Centroid latitude."),
+            "longitude": (float, "Centroid longitude."),
+            "area_km2": (float, "Area in km²."),
+        },
+        pk="ward_code",
+        required={"ward_code", "ward"},
+        fts=["ward", "province"], indexes=[["province_code"]],
+    ),
+    "ward_aliases": dict(
+        columns={
+            "old_ward_code": (str, "Pre-2025 ward code."),
+            "old_ward": (str, "Pre-2025 ward name."),
+            "old_district": (str, "Pre-2025 district name."),
+            "old_province": (str, "Pre-2025 province name."),
+            "ward_code": (str, "2025 ward it became part of."),
+            "ward": (str, "2025 ward name."),
+            "province_code": (str, "2025 province code."),
+            "province": (str, "2025 province name."),
+            "divided": (int, "1 when the old ward was split between several 2025 wards."),
+        },
+        pk=("old_ward_code", "ward_code"),
+        required={"old_ward_code", "ward_code"},
+        fts=[], indexes=[["ward_code"], ["province_code"]],
+    ),
+    "gs1_prefixes": dict(
+        columns={
+            "prefix": (str, "GS1 company-prefix range start (1 to 7 digits; the longest match wins)."),
+            "prefix_length": (int, "Number of digits in the prefix."),
+            "usage": (str, "GS1 member organisation that issued it (where the barcode was registered, not where the product was made)."),
+        },
+        pk="prefix",
+        required={"prefix", "usage"},
+        fts=[], indexes=[],
+    ),
+    "sources": dict(
+        columns={
+            "source": (str, "Spider name."),
+            "title": (str, "What the source publishes."),
+            "publisher": (str, "Who publishes it."),
+            "jurisdiction": (str, "Country (ISO code)."),
+            "licence": (str, "Licence of the data."),
+            "licence_url": (str, "Link to the licence."),
+            "live_url": (str, "The live URL the nightly ingest reads."),
+            "table_name": (str, "Table it fills."),
+            "kind": (str, "Kind of source: json, csv, rss, xlsx…"),
+            "last_good_run": (str, "When it last loaded successfully."),
+            "rows": (int, "Rows from this source in its table."),
+        },
+        pk="source",
+        required={"source"},
+        fts=[], indexes=[],
+    ),
+    "runs": dict(
+        columns={
+            "run_id": (str, "Identifier of one ingest (its start time)."),
+            "source": (str, "Spider name."),
+            "started": (str, "When the source started."),
+            "finished": (str, "When it finished."),
+            "status": (str, "`ok` or `failed`."),
+            "items": (int, "Items the spider yielded."),
+            "rejected": (int, "Items sent to `rejects`."),
+            "new": (int, "Records seen for the first time."),
+            "updated": (int, "Records whose content changed (old version kept in `versions`)."),
+            "unchanged": (int, "Records seen again unchanged."),
+            "withdrawn": (int, "Records the source stopped listing in this run."),
+            "error": (str, "Why the source failed, if it did."),
+        },
+        pk=("run_id", "source"),
+        required={"run_id", "source", "status"},
+        fts=[], indexes=[["source"], ["status"]],
+    ),
+    "rejects": dict(
+        columns={
+            "run_id": (str, "Ingest run."),
+            "source": (str, "Spider name."),
+            "n": (int, "Position of the item in the source's output."),
+            "reason": (str, "Why the row was rejected."),
+            "raw": (str, "The row as received (JSON)."),
+        },
+        pk=("run_id", "source", "n"),
+        required={"run_id", "source", "n", "reason"},
+        fts=[], indexes=[["source"]],
+    ),
+    "versions": dict(
+        columns={
+            "table_name": (str, "Table of the record."),
+            "record_id": (str, "The record's `id`."),
+            "version": (int, "1 for the first replaced version, 2 for the next…"),
+            "run_id": (str, "Run that replaced this version."),
+            "replaced": (str, "When this version was replaced."),
+            "changed": (str, "JSON list of the columns that changed."),
+            "record": (str, "The previous version of the record (JSON)."),
+        },
+        pk=("table_name", "record_id", "version"),
+        required={"table_name", "record_id", "version"},
+        fts=[], indexes=[["record_id"], ["run_id"]],
+    ),
+}
+
+RECORD_TABLES = [name for name, t in TABLES.items() if t.get("record")]
+# Columns a source does not set itself: bookkeeping, or derived when the row is written.
+BOOKKEEPING = {"first_seen", "last_seen", "withdrawn"}
+DERIVED = {"establishment_id", "province_code", "province", "ward_code", "ward", "geo_precision"}
+
+
+def pk(table):
+    return TABLES[table].get("pk", "id")
+
+
+def column_types(table):
+    return {name: typ for name, (typ, _desc) in TABLES[table]["columns"].items()}
+
+
+def validate(table, item):
+    """Return the reasons an item cannot be stored in ``table`` (empty list when it can)."""
+    spec = TABLES[table]
+    types = column_types(table)
+    reasons = []
+    unknown = sorted(set(item) - set(types))
+    if unknown:
+        reasons.append(f"unknown columns: {', '.join(unknown)}")
+    for name in sorted(spec["required"]):
+        value = item.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            reasons.append(f"missing {name}")
+    for name, value in item.items():
+        typ = types.get(name)
+        if value is None or typ is None:
+            continue
+        if typ is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            continue
+        if not isinstance(value, typ) or isinstance(value, bool):
+            reasons.append(f"{name} should be {typ.__name__}, got {type(value).__name__}")
+    for lat_or_lon, limit in (("latitude", 90), ("longitude", 180)):
+        value = item.get(lat_or_lon)
+        if isinstance(value, (int, float)) and not -limit <= value <= limit:
+            reasons.append(f"{lat_or_lon} out of range: {value}")
+    if isinstance(item.get("fine_vnd"), int) and item["fine_vnd"] < 0:
+        reasons.append(f"negative fine: {item['fine_vnd']}")
+    url = item.get("url")
+    if isinstance(url, str) and url and not url.startswith(("http://", "https://")):
+        reasons.append(f"url is not http(s): {url[:80]}")
+    return reasons

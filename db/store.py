@@ -1,0 +1,134 @@
+"""Writing one source's run: run health, upsert with history, withdrawals, rejects and the `runs` row.
+
+"What did we have last time" is a SQL query on the database being built, never state in a spider.
+"""
+import json
+import sqlite3
+from datetime import datetime, timezone
+
+from db import schema
+from db.enrich import enrich
+
+MAX_INVALID_SHARE = 0.10   # more than 10% invalid items fails the source
+MIN_COUNT_SHARE = 0.5      # fewer than half of last time's records fails it, unless forced
+
+
+def now():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def judge(valid, rejected, previous, errors, force=False):
+    """Run health, decided here and only here. Returns why the source failed, or None."""
+    total = valid + rejected
+    if errors:
+        return "; ".join(dict.fromkeys(errors))[:1000]
+    if valid == 0:
+        return "no valid items" + (f" ({rejected} rejected)" if rejected else "")
+    if rejected > MAX_INVALID_SHARE * total:
+        return f"{rejected} of {total} items invalid (more than {MAX_INVALID_SHARE:.0%})"
+    if previous and valid < previous * MIN_COUNT_SHARE and not force:
+        return (f"item count fell from {previous} to {valid} (by more than half); "
+                "if that is right, run again with FORCE=1")
+    return None
+
+
+def connect(path):
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def _dedupe(items):
+    """Identical repeats are dropped silently; conflicting repeats of one id are rejects."""
+    seen, kept, rejects = {}, [], []
+    for item in items:
+        earlier = seen.get(item["id"])
+        if earlier is None:
+            seen[item["id"]] = item
+            kept.append(item)
+        elif earlier != item:
+            rejects.append({"reason": f"duplicate id {item['id']} with different content", "raw": item.get("raw")})
+    return kept, rejects
+
+
+def commit_source(db_path, table, source, run_id, started, items, rejects, errors, force=False):
+    """Write one source's run in one transaction. Returns the `runs` row."""
+    conn = connect(db_path)
+    try:
+        items, duplicate_rejects = _dedupe(items)
+        rejects = list(rejects) + duplicate_rejects
+        previous = conn.execute(
+            f"select count(*) from [{table}] where source = ? and withdrawn is null", [source]
+        ).fetchone()[0]
+        error = judge(len(items), len(rejects), previous, errors, force)
+        run = {"run_id": run_id, "source": source, "started": started, "items": len(items) + len(rejects),
+               "rejected": len(rejects), "new": 0, "updated": 0, "unchanged": 0, "withdrawn": 0,
+               "status": "failed" if error else "ok", "error": error}
+        conn.execute("BEGIN IMMEDIATE")
+        if error is None:
+            run.update(_upsert(conn, table, source, run_id, items))
+        conn.executemany(
+            "insert or replace into rejects (run_id, source, n, reason, raw) values (?, ?, ?, ?, ?)",
+            [(run_id, source, n, r["reason"], json.dumps(r["raw"], ensure_ascii=False, default=str))
+             for n, r in enumerate(rejects, start=1)],
+        )
+        run["finished"] = now()
+        columns = list(run)
+        conn.execute(
+            f"insert or replace into runs ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+            [run[c] for c in columns],
+        )
+        conn.execute("COMMIT")
+        return run
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.close()
+
+
+def _upsert(conn, table, source, run_id, items):
+    seen_at = run_id
+    columns = [c for c in schema.TABLES[table]["columns"]]
+    compared = [c for c in columns if c not in schema.BOOKKEEPING]
+    existing = {row["id"]: dict(row) for row in conn.execute(f"select * from [{table}] where source = ?", [source])}
+    counts = {"new": 0, "updated": 0, "unchanged": 0, "withdrawn": 0}
+    rows, versions = [], []
+    for item in items:
+        record = enrich(table, item)
+        old = existing.get(record["id"])
+        if old is None:
+            counts["new"] += 1
+            record["first_seen"] = seen_at
+        else:
+            record["first_seen"] = old["first_seen"]
+            changed = [c for c in compared if old.get(c) != record.get(c)]
+            if changed:
+                counts["updated"] += 1
+                version = conn.execute(
+                    "select coalesce(max(version), 0) + 1 from versions where table_name = ? and record_id = ?",
+                    [table, record["id"]]).fetchone()[0]
+                versions.append((table, record["id"], version, run_id, seen_at,
+                                 json.dumps(changed), json.dumps(old, ensure_ascii=False)))
+            else:
+                counts["unchanged"] += 1
+        record["last_seen"] = seen_at
+        record["withdrawn"] = None
+        rows.append([record.get(c) for c in columns])
+    placeholders = ", ".join("?" * len(columns))
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+    conn.executemany(
+        f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) values ({placeholders}) "
+        f"on conflict(id) do update set {updates}", rows)
+    conn.executemany(
+        "insert into versions (table_name, record_id, version, run_id, replaced, changed, record) "
+        "values (?, ?, ?, ?, ?, ?, ?)", versions)
+    # Records the source no longer lists are withdrawn, never deleted.
+    listed = {item["id"] for item in items}
+    gone = [(seen_at, rid) for rid, row in existing.items() if rid not in listed and row["withdrawn"] is None]
+    conn.executemany(f"update [{table}] set withdrawn = ? where id = ?", gone)
+    counts["withdrawn"] = len(gone)
+    return counts

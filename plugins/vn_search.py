@@ -1,0 +1,44 @@
+"""Vietnamese search: Datasette's `?_search=` folds the query as the index was folded.
+
+Datasette builds `... match escape_fts(:search)`; we register our own `escape_fts` that folds
+marks and đ→d and expands common aliases (db/fold.py) before quoting, so "da nang", "Đà Nẵng" and
+"ĐÀ NẴNG" find the same rows. trylast: Datasette registers its own escape_fts in the same hook;
+ours must be the one left standing.
+"""
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+from db.fold import canonical, fold, fts_query
+
+
+def highlight(text, query, width=0):
+    """Mark the words of ``text`` whose folded form starts with a folded query word (HTML-safe)."""
+    if not text:
+        return Markup("")
+    words = [w for w in canonical(query or "", for_query=True).split() if w]
+    import re
+    parts, hits = [], []
+    for token in re.split(r"(\w+)", str(text)):
+        folded = fold(token)
+        if token and words and any(folded.startswith(w) for w in words) and re.match(r"\w", token):
+            hits.append(len(parts))
+            parts.append(Markup("<mark>") + escape(token) + Markup("</mark>"))
+        else:
+            parts.append(escape(token))
+    if width and hits:
+        # A snippet: some context around the first hit.
+        start = max(0, hits[0] - 12)
+        parts = ([Markup("… ")] if start else []) + parts[start:start + 40] + (
+            [Markup(" …")] if start + 40 < len(parts) else [])
+    return Markup("").join(parts)
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn):
+    conn.create_function("escape_fts", 1, lambda q: fts_query(q or ""), deterministic=True)
+    conn.create_function("vn_fold", 1, lambda t: fold(t or ""), deterministic=True)
+
+
+@hookimpl
+def extra_template_vars():
+    return {"vn_highlight": highlight}

@@ -1,0 +1,4 @@
+import os
+
+# Spiders load the same settings from any working directory (tests, `python -m db`, cron).
+os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "scrapers.settings")

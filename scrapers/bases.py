@@ -1,0 +1,225 @@
+"""Base classes, one per kind of source. A spider declares where, which table and how fields map.
+
+Every spider takes two optional arguments:
+- ``file``: a saved response or a file a maintainer received; read through Scrapy's file:// handler,
+  so replays and imports go through the same engine, middlewares and pipelines as live crawls;
+- ``url``: another live URL of the same format (tests point it at a local server).
+"""
+import codecs
+import hashlib
+import csv
+import io
+import json
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import scrapy
+
+from scrapers.parsers import parse_date, parse_money_vnd
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+class SourceError(Exception):
+    """The whole response is unusable: the source fails with this message, and keeps its rows."""
+
+
+def clean(value):
+    """Strip text; empty text and the usual placeholders become None."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    return text or None
+
+
+class SourceSpider(scrapy.Spider):
+    table = None          # recalls | violations | listings
+    title = None          # what the source publishes
+    publisher = None
+    jurisdiction = None   # ISO country code of the authority
+    licence = None
+    licence_url = None
+    live_url = None       # what `make ingest` reads
+    kind = None           # json | csv | rss | xlsx
+    sample = None         # bundled excerpt in samples/, read by the demo build
+    fields = {}           # source field -> column, copied as cleaned text
+
+    def __init__(self, file=None, url=None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.file = file
+        self.url = url or self.live_url
+
+    async def start(self):
+        if self.file:
+            # robots.txt has no meaning for a local file.
+            yield scrapy.Request(Path(self.file).resolve().as_uri(), callback=self.parse,
+                                 dont_filter=True, meta={"dont_obey_robotstxt": True})
+        else:
+            for request in self.live_requests():
+                yield request
+
+    def live_requests(self):
+        yield scrapy.Request(self.url, callback=self.parse)
+
+    def parse(self, response):
+        if response.status >= 400:
+            raise SourceError(f"HTTP {response.status} from {response.url}")
+        for row in self.rows(response):
+            try:
+                record = self.record(row)
+            except Exception as error:  # one bad row must not stop the source: it goes to rejects
+                yield {"_reject": f"could not read row: {type(error).__name__}: {error}", "raw": row}
+                continue
+            if record is not None:
+                record.setdefault("raw", row)
+                yield record
+
+    def rows(self, response):
+        raise NotImplementedError
+
+    def record(self, row):
+        """Map one source row to one record: ``fields`` first, then ``post_process``."""
+        record = {column: clean(row.get(key)) for key, column in self.fields.items()}
+        return self.post_process(record, row)
+
+    def post_process(self, record, row):
+        """The one hook for what a field map cannot say. Return None to skip a row."""
+        return record
+
+    # Helpers for post_process: parse, and keep what cannot be parsed with the reason.
+    @staticmethod
+    def flag(record, column, value, reason):
+        record.setdefault("quality_flags", []).append({"column": column, "value": value, "reason": reason})
+
+    def set_date(self, record, column, text, order="dmy"):
+        parsed = parse_date(text, order=order)
+        record[column] = parsed.iso
+        record[f"{column}_precision"] = parsed.precision
+        if parsed.flag:
+            self.flag(record, column, clean(text), parsed.flag)
+
+    def set_fine_vnd(self, record, text):
+        parsed = parse_money_vnd(text)
+        record["fine_vnd"] = parsed.vnd
+        record["fine_text"] = clean(text)
+        if parsed.note:
+            record["fine_note"] = parsed.note
+        if parsed.flag:
+            self.flag(record, "fine_vnd", clean(text), parsed.flag)
+
+
+class JsonSpider(SourceSpider):
+    kind = "json"
+    records_path = ()     # keys leading to the list of records in the response
+
+    def rows(self, response):
+        try:
+            data = json.loads(response.body.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise SourceError(f"response is not JSON: {error}") from error
+        for key in self.records_path:
+            if not isinstance(data, dict) or key not in data:
+                raise SourceError(f"response has no {'.'.join(self.records_path)} list")
+            data = data[key]
+        if not isinstance(data, list):
+            raise SourceError("records are not a list")
+        yield from data
+
+
+def decode_text(body):
+    """Decode a text file as people send them: UTF-8 (with or without BOM), UTF-16, Windows-1258."""
+    if body.startswith(codecs.BOM_UTF8):
+        text = body[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict")
+    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = body.decode("utf-16")
+    else:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                # Windows-1258 writes tones as combining marks: NFC below recomposes them.
+                text = body.decode("cp1258")
+            except UnicodeDecodeError as error:
+                raise SourceError("cannot read the file: it is not UTF-8, UTF-16 or Windows-1258") from error
+    return unicodedata.normalize("NFC", text)
+
+
+def read_xlsx(body):
+    """Rows of the first sheet of an XLSX file as lists of cell values."""
+    from openpyxl import load_workbook
+    try:
+        book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
+        raise SourceError(f"cannot read the XLSX file: {error}") from error
+    for cells in book.worksheets[0].iter_rows(values_only=True):
+        yield ["" if cell is None else str(cell) for cell in cells]
+
+
+class CsvSpider(SourceSpider):
+    """CSV or XLSX files keyed by their (often Vietnamese) headings: declare ``fields`` and go."""
+    kind = "csv"
+    delimiter = ","
+
+    def rows(self, response):
+        body = response.body
+        if body.startswith(b"PK\x03\x04"):
+            lines = read_xlsx(body)
+        else:
+            lines = csv.reader(io.StringIO(decode_text(body), newline=""), delimiter=self.delimiter)
+        lines = iter(lines)
+        headings = [unicodedata.normalize("NFC", h).strip() for h in next(lines, [])]
+        missing = [key for key in self.fields if key not in headings]
+        if missing:
+            raise SourceError(f"file lacks the columns: {', '.join(missing)}")
+        for number, cells in enumerate(lines, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            row = dict(zip(headings, cells))
+            if len(cells) != len(headings):
+                # A truncated or shifted row: keep it, loudly, for the rejects table.
+                row["_problem"] = f"line {number} has {len(cells)} cells, the header has {len(headings)}"
+            yield row
+
+    def record(self, row):
+        if "_problem" in row:
+            raise ValueError(row["_problem"])
+        return super().record(row)
+
+
+class RssSpider(SourceSpider):
+    """RSS 2.0 feeds: each <item> becomes a dict of its child elements' text."""
+    kind = "rss"
+
+    def rows(self, response):
+        selector = scrapy.Selector(text=decode_text(response.body), type="xml")
+        selector.remove_namespaces()
+        items = selector.xpath("//item")
+        if not items and not selector.xpath("//channel"):
+            raise SourceError("response is not an RSS feed")
+        for item in items:
+            yield {child.xpath("name()").get(): child.xpath("string()").get() for child in item.xpath("*")}
+
+
+class CitedCsvSpider(CsvSpider):
+    """Curated Vietnamese tables: each row cites the article that reported an official notice.
+
+    Rows carry no identifier of their own, so the id is a hash of the cells that make a row unique
+    (``key_columns``); the cited article is the row's ``url``.
+    """
+    jurisdiction = "VN"
+    licence = "Facts from official notices as reported in the press; table CC BY 4.0 by Minh Bạch"
+    licence_url = "https://creativecommons.org/licenses/by/4.0/"
+    key_columns = ()
+
+    def record(self, row):
+        record = super().record(row)
+        if record is not None:
+            key = "|".join(clean(row.get(c)) or "" for c in self.key_columns)
+            record["source_id"] = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+            record["url"] = clean(row.get("Nguồn"))
+            record["notes"] = clean(row.get("Ghi chú"))
+            record["jurisdiction"] = "VN"
+        return record

@@ -1,0 +1,37 @@
+"""Scrapy settings: polite to live sites, two pipelines, nothing else."""
+import os
+
+BOT_NAME = "minhbach"
+SPIDER_MODULES = ["scrapers.spiders"]
+NEWSPIDER_MODULE = "scrapers.spiders"
+
+# Polite crawling of public authorities' sites.
+ROBOTSTXT_OBEY = True
+USER_AGENT = os.environ.get(
+    "MINHBACH_USER_AGENT",
+    "MinhBach/0.1 (open data on recalls and penalties; +https://github.com/minhbach/minhbach#contact)",
+)
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_TIMEOUT = float(os.environ.get("MINHBACH_DOWNLOAD_TIMEOUT", "60"))
+RETRY_ENABLED = True
+RETRY_TIMES = int(os.environ.get("MINHBACH_RETRY_TIMES", "3"))
+# Let the spider see error responses, so a failing source is reported with its HTTP status.
+HTTPERROR_ALLOW_ALL = True
+
+# Development: `MINHBACH_HTTPCACHE=1 make ingest` replays what was fetched before.
+HTTPCACHE_ENABLED = os.environ.get("MINHBACH_HTTPCACHE") == "1"
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = os.environ.get("MINHBACH_LOG_LEVEL", "WARNING")
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+
+ITEM_PIPELINES = {
+    "scrapers.pipelines.ValidatePipeline": 100,
+    "scrapers.pipelines.SQLitePipeline": 200,
+}

@@ -1,0 +1,51 @@
+import json
+
+import scrapy
+
+from scrapers.bases import JsonSpider, clean
+
+
+class UsFdaRecallsSpider(JsonSpider):
+    name = "us_fda_recalls"
+    table = "recalls"
+    title = "FDA recalls of food, drugs, devices, biologics and veterinary products (product level)"
+    publisher = "U.S. Food and Drug Administration (Recall Enterprise System)"
+    jurisdiction = "US"
+    licence = "Public domain (U.S. government work)"
+    licence_url = "https://www.fda.gov/about-fda/about-website/website-policies"
+    live_url = "https://www.accessdata.fda.gov/rest/iresapi/recalls/"
+    sample = "us_fda_recalls.json"
+    records_path = ("RESULT",)   # STATUSCODE is 400 even on success: the records are what counts
+    fields = {
+        "PRODUCTID": "source_id",
+        "FIRMLEGALNAM": "company",
+        "PRODUCTTYPESHORT": "category",
+        "PRODUCTSHORTREASONTXT": "hazard",
+        "DISTRIBUTIONAREASUMMARYTXT": "distribution",
+        "CENTERCLASSIFICATIONTYPETXT": "risk_class",
+    }
+    columns = ("recalleventid,productid,producttypeshort,recallnum,phasetxt,centercd,centerclassificationtypetxt,"
+               "firmlegalnam,firmfeinum,recallinitiationdt,centerclassificationdt,terminationdt,enforcementreportdt,"
+               "determinationdt,initialfirmnotificationtxt,distributionareasummarytxt,voluntarytypetxt,"
+               "productdescriptiontxt,productshortreasontxt,productdistributedquantity,eventlmd")
+
+    def live_requests(self):
+        # Needs the free Authorization-User / Authorization-Key headers from FDA (env FDA_IRES_USER/KEY).
+        import os
+        payload = {"displaycolumns": self.columns, "filter": "[{'eventlmdfrom':'01/01/2024'}]",
+                   "start": 1, "rows": 5000, "sort": "eventlmd", "sortorder": "desc"}
+        yield scrapy.FormRequest(self.url, formdata={"payLoad": json.dumps(payload)}, callback=self.parse,
+                                 headers={"Authorization-User": os.environ.get("FDA_IRES_USER", ""),
+                                          "Authorization-Key": os.environ.get("FDA_IRES_KEY", "")})
+
+    def post_process(self, record, row):
+        description = clean(row.get("PRODUCTDESCRIPTIONTXT")) or ""
+        record["product"] = " ".join(description.split())[:500] or None
+        record["title"] = f"{clean(row.get('RECALLNUM')) or 'Recall'}: {record['product'] or record['company']}"[:300]
+        record["risk_class"] = f"Class {record['risk_class']}" if record["risk_class"] in ("1", "2", "3") else record["risk_class"]
+        record["jurisdiction"] = "US"
+        record["authority"] = f"FDA {clean(row.get('CENTERCD')) or ''}".strip()
+        record["url"] = ("https://www.accessdata.fda.gov/scripts/ires/index.cfm?Product="
+                         f"{record['source_id']}" if record["source_id"] else None)
+        self.set_date(record, "published", row.get("RECALLINITIATIONDT"), order="mdy")
+        return record
