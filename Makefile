@@ -40,7 +40,7 @@ test: install
 # Live ingest of every source, or one source from a saved response or received file:
 #   make ingest SOURCE=gb_fsa_prosecutions FILE=path/to/prosecutions.csv [FORCE=1]
 ingest: install
-	$(PY) -m db --db $(DB) ingest $(if $(SOURCE),--source $(SOURCE)) $(if $(FILE),--file $(FILE)) $(if $(FORCE),--force)
+	$(PY) -m db --db $(DB) ingest $(SOURCE)$(if $(FILE),=$(abspath $(FILE))) $(if $(FORCE),--force)
 
 # Save a live response as a sample (on a machine with internet): make fixture SOURCE=us_cpsc_recalls
 fixture: install

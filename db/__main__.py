@@ -11,8 +11,9 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("ingest", help="crawl sources into a new build, then publish it")
-    run.add_argument("--source", help="one spider (default: all)")
-    run.add_argument("--file", help="a saved response or file for --source, instead of its live URL")
+    run.add_argument("jobs", nargs="*", metavar="SOURCE[=FILE|URL]",
+                     help="spiders to run (default: all, live); FILE is that source's complete current "
+                          "listing in its own format, URL another live address of that format")
     run.add_argument("--force", action="store_true", help="accept a count that fell by more than half")
     commands.add_parser("demo", help="build from the bundled samples only (no network), from scratch")
 
@@ -23,13 +24,10 @@ def main(argv=None):
         if args.command == "demo":
             jobs = [(s.name, str(build.ROOT / "samples" / s.sample)) for s in all_spiders()]
             return ingest.ingest(args.db, jobs, fresh=True)
-        if args.file and not args.source:
-            parser.error("--file needs --source")
-        if args.source:
-            spider_class(args.source)  # fails early, clearly, on an unknown name
-            jobs = [(args.source, args.file)]
-        else:
-            jobs = [(s.name, None) for s in all_spiders()]
+        jobs = [tuple(job.split("=", 1)) if "=" in job else (job, None) for job in args.jobs]
+        for name, _target in jobs:
+            spider_class(name)  # fails early, clearly, on an unknown name
+        jobs = jobs or [(s.name, None) for s in all_spiders()]
         return ingest.ingest(args.db, jobs, force=args.force)
     except (ingest.Busy, build.BuildError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)

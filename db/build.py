@@ -177,21 +177,28 @@ def finalize(path):
         conn.close()
 
 
-def smoke(path, metadata=ROOT / "metadata.yml"):
+def smoke(path, metadata=None):
     """The new file must serve: Datasette (in process, with our metadata and plugins) answers on it."""
     from datasette.app import Datasette
     from datasette.database import Database
     import yaml
 
+    metadata = Path(metadata or os.environ.get("MINHBACH_METADATA") or ROOT / "metadata.yml")
+
     async def check():
-        ds = Datasette([], metadata=yaml.safe_load(Path(metadata).read_text()) if Path(metadata).exists() else {},
+        ds = Datasette([], metadata=yaml.safe_load(metadata.read_text()),
                        plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"))
         ds.add_database(Database(ds, path=str(path), is_mutable=False), name=DATABASE_NAME)
         for table in schema.RECORD_TABLES:
             response = await ds.client.get(f"/{DATABASE_NAME}/{table}.json?_size=1")
             if response.status_code != 200:
                 raise BuildError(f"smoke test: /{DATABASE_NAME}/{table}.json answered {response.status_code}")
-    asyncio.run(check())
+    try:
+        asyncio.run(check())
+    except BuildError:
+        raise
+    except Exception as error:
+        raise BuildError(f"smoke test failed: {type(error).__name__}: {error}") from error
 
 
 def content_hash(path):

@@ -5,7 +5,7 @@ from db.fold import canonical
 from db.places import in_vietnam, locate
 
 # Legal-form words that vary between two mentions of one business.
-_LEGAL_FORMS = re.compile(r"\b(cong ty|co phan|trach nhiem huu han|tnhh|mot thanh vien|mtv|hop tac xa|"
+_LEGAL_FORMS = re.compile(r"\b(cong ty|co phan|trach nhiem huu han|tnhh|mot thanh vien|mtv|hop tac xa|htxnn|htx|"
                           r"ho kinh doanh|ho sxkd|chi nhanh|limited|ltd|inc|llc|plc|co)\b")
 
 
@@ -19,11 +19,16 @@ def name_key(name):
     return key or None
 
 
-def establishment_key(name, tax_code=None, province_code=None):
+def establishment_key(name, tax_code=None, province_code=None, point=None):
+    """`tax:<code>` where known; else the folded name with the province (or, abroad, the rounded
+    point: 55 "Pret A Manger" outlets in one city are 55 establishments)."""
     if tax_code:
         return f"tax:{tax_code}"
     key = name_key(name)
-    return f"name:{key}|{province_code or ''}" if key else None
+    if not key:
+        return None
+    where = province_code or (f"{point[0]:.4f},{point[1]:.4f}" if point and None not in point else "")
+    return f"name:{key}|{where}"
 
 
 def enrich(table, record):
@@ -36,7 +41,8 @@ def enrich(table, record):
         elif lat is not None and lon is not None:
             record["geo_precision"] = "point"
         name = record.get("establishment") if table == "violations" else record.get("holder")
-        record["establishment_id"] = establishment_key(name, record.get("tax_code"), record.get("province_code"))
+        point = (record.get("latitude"), record.get("longitude")) if record.get("jurisdiction") != "VN" else None
+        record["establishment_id"] = establishment_key(name, record.get("tax_code"), record.get("province_code"), point)
     elif table == "recalls":
         record["establishment_id"] = establishment_key(record.get("company"))
     return record

@@ -45,9 +45,12 @@ def crawl(path, run_id, jobs, force=False):
     settings.set("MINHBACH_DB", str(path))
     settings.set("MINHBACH_RUN_ID", run_id)
     settings.set("MINHBACH_FORCE", force)
-    process = CrawlerProcess(settings, install_root_handler=True)
-    for name, file in jobs:
-        process.crawl(spider_class(name), file=file)
+    process = CrawlerProcess(settings)
+    for name, target in jobs:
+        if target and target.startswith(("http://", "https://")):
+            process.crawl(spider_class(name), url=target)
+        else:
+            process.crawl(spider_class(name), file=target)
     process.start()
 
 

@@ -106,6 +106,8 @@ def _upsert(conn, table, source, run_id, items):
         else:
             record["first_seen"] = old["first_seen"]
             changed = [c for c in compared if old.get(c) != record.get(c)]
+            # `raw` always changes with a mapped field; name it only when nothing else did.
+            changed = [c for c in changed if c != "raw"] or changed
             if changed:
                 counts["updated"] += 1
                 version = conn.execute(

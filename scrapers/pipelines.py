@@ -14,7 +14,15 @@ from db import schema, store
 class ValidatePipeline:
     """Complete the identity of an item and check it against the schema; a bad item is dropped with its reason."""
 
-    def process_item(self, item, spider):
+    def __init__(self, crawler=None):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item, spider=None):
+        spider = spider or self.crawler.spider
         if "_reject" in item:
             raise DropItem(item["_reject"])
         item = dict(item)
@@ -35,6 +43,7 @@ class SQLitePipeline:
     """Collect a source's valid items, rejects and errors; hand them to db.store when it closes."""
 
     def __init__(self, crawler):
+        self.crawler = crawler
         self.settings = crawler.settings
         self.stats = crawler.stats
         self.items, self.rejects, self.errors = [], [], []
@@ -52,14 +61,15 @@ class SQLitePipeline:
     def spider_error(self, failure, response, spider):
         self.errors.append(str(failure.value) or type(failure.value).__name__)
 
-    def open_spider(self, spider):
+    def open_spider(self):
         self.started = store.now()
 
-    def process_item(self, item, spider):
+    def process_item(self, item):
         self.items.append(item)
         return item
 
-    def close_spider(self, spider):
+    def close_spider(self):
+        spider = self.crawler.spider
         db_path = self.settings.get("MINHBACH_DB")
         if not db_path:
             return  # parsing only (e.g. `scrapy crawl x -O out.jsonl`): nothing to write

@@ -1,0 +1,145 @@
+"""Search folding for Vietnamese text, shared by FTS indexing and the query side.
+
+SQLite's ``unicode61`` tokenizer with ``remove_diacritics 2`` strips most Vietnamese
+tone and vowel marks, but *not* ``đ``/``Đ``: that letter is a base character (U+0111),
+not ``d`` plus a combining mark, so ``đường`` would never match ``duong``.  And people
+write the same entity many ways (``TP.HCM``, ``Sài Gòn``, ``Cty``, ``CTCP``).  So both
+sides go through this module:
+
+* index:  store ``canonical(text)`` in the FTS column (folded text + alias expansions);
+* query:  ``MATCH fts_query(user_input)``.
+
+Pure stdlib; no state.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Optional
+
+__all__ = ["fold", "canonical", "fts_query", "ALIASES"]
+
+# Eth (Ð/ð) is what legacy VNI/TCVN3 conversions often leave where Đ/đ belongs.
+_D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
+_TOKEN = re.compile(r"[^\W_]+")  # runs of letters/digits, any script
+
+
+def _drop_marks(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", text)
+                   if unicodedata.category(ch) != "Mn")
+
+
+def fold(text: Optional[str]) -> str:
+    """Fold for matching: NFC, đ/Đ -> d/D, NFD, drop combining marks, casefold,
+    collapse whitespace.  ``fold("ĐÀ NẴNG") == fold("da nang") == "da nang"``;
+    ``hòa``, ``hoà`` and NFD input all give ``hoa``.  None gives ``""``.
+
+    Marks are dropped again after casefold because casefold can produce new ones
+    (``İ`` -> ``i̇``); this keeps ``fold`` idempotent.
+    """
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    text = unicodedata.normalize("NFC", text).translate(_D_MAP)
+    text = _drop_marks(text).casefold()
+    text = _drop_marks(text)
+    return " ".join(text.split())
+
+
+# Alias table on folded token sequences: (tokens, expansion, replace_in_query).
+# replace_in_query=False entries only *add* a form at index time (the reverse
+# direction), so a raw FTS query in either form also works.
+_HCM = "ho chi minh"
+ALIASES: tuple[tuple[tuple[str, ...], str, bool], ...] = (
+    (("thanh", "pho", "ho", "chi", "minh"), _HCM, True),
+    (("tp", "ho", "chi", "minh"), _HCM, True),
+    (("tp", "hcm"), _HCM, True),
+    (("tphcm",), _HCM, True),
+    (("hcm",), _HCM, True),
+    (("hcmc",), _HCM, True),
+    (("tp", "sai", "gon"), _HCM, True),
+    (("sai", "gon"), _HCM, True),
+    (("cong", "ty", "cp"), "cong ty co phan", True),
+    (("cty", "cp"), "cong ty co phan", True),
+    (("ctcp",), "cong ty co phan", True),
+    (("cty",), "cong ty", True),
+    (("c", "ty"), "cong ty", True),
+    (("tnhh",), "trach nhiem huu han", True),
+    (("trach", "nhiem", "huu", "han"), "tnhh", False),
+    (("htx",), "hop tac xa", True),
+    (("ubnd",), "uy ban nhan dan", True),
+    (("tp",), "thanh pho", True),
+)
+_ALIAS_MAP = {tokens: (expansion, replace) for tokens, expansion, replace in ALIASES}
+_MAX_ALIAS = max(len(tokens) for tokens in _ALIAS_MAP)
+
+
+def _match_alias(tokens: list[str], i: int):
+    """Longest alias starting at tokens[i]: (length, expansion, replace) or None."""
+    for n in range(min(_MAX_ALIAS, len(tokens) - i), 0, -1):
+        hit = _ALIAS_MAP.get(tuple(tokens[i:i + n]))
+        if hit:
+            return n, hit[0], hit[1]
+    return None
+
+
+def canonical(text: Optional[str], for_query: bool = False) -> str:
+    """``fold(text)`` plus alias handling so indexed text and queries meet.
+
+    Aliases (longest match first): ``tp.hcm``, ``tp hcm``, ``tphcm``, ``hcm``, ``hcmc``,
+    ``tp. ho chi minh``, ``thanh pho ho chi minh``, ``sai gon`` -> ``ho chi minh``;
+    ``cty``, ``c.ty`` -> ``cong ty``; ``ctcp``, ``cty cp``, ``cong ty cp`` ->
+    ``cong ty co phan``; ``tnhh`` <-> ``trach nhiem huu han``; ``htx`` -> ``hop tac
+    xa``; ``ubnd`` -> ``uy ban nhan dan``; ``tp`` alone -> ``thanh pho``.
+
+    * ``for_query=False`` (indexing): returns the folded text unchanged followed by
+      each distinct expansion not already present, so nothing written is lost:
+      ``"CTCP Sữa" -> "ctcp sua cong ty co phan"``.
+    * ``for_query=True``: tokens only, each alias replaced by its expansion:
+      ``"tp.hcm" -> "ho chi minh"``.  Then every query form matches every indexed form.
+
+    Note ``sai gon`` is treated as the city; a brand like "Bia Sài Gòn" is still found
+    by its own words, but a "Sài Gòn" query also returns other Ho Chi Minh City rows.
+    """
+    folded = fold(text)
+    tokens = _TOKEN.findall(folded)
+    out: list[str] = []
+    extra: list[str] = []
+    i = 0
+    while i < len(tokens):
+        hit = _match_alias(tokens, i)
+        if hit is None:
+            out.append(tokens[i])
+            i += 1
+            continue
+        length, expansion, replace = hit
+        if for_query and replace:
+            out.append(expansion)
+        else:
+            out.extend(tokens[i:i + length])
+            if expansion not in extra:
+                extra.append(expansion)
+        i += length
+    if for_query:
+        return " ".join(out)
+    padded = f" {' '.join(tokens)} "
+    extra = [e for e in extra if f" {e} " not in padded]
+    return " ".join([folded] + extra) if extra else folded
+
+
+def fts_query(q: Optional[str]) -> str:
+    """FTS5 MATCH expression for user input: ``canonical(q, for_query=True)`` split
+    into letter/digit tokens, each double-quoted (so FTS5 keywords and punctuation
+    are inert), joined by spaces (implicit AND), the last one a prefix query so
+    results follow typing: ``"Đà Nan"`` -> ``'"da" "nan"*'``.
+
+    Input with no letters or digits gives ``'""'``, an empty phrase that FTS5 accepts
+    and that matches no row.
+    """
+    tokens = _TOKEN.findall(canonical(q, for_query=True))
+    if not tokens:
+        return '""'
+    quoted = [f'"{t}"' for t in tokens]
+    quoted[-1] += "*"
+    return " ".join(quoted)

@@ -1,0 +1,46 @@
+"""db/schema.py is the one schema: metadata.yml, the spiders and the samples agree with it."""
+from pathlib import Path
+
+import yaml
+
+from conftest import ROOT, SAMPLES
+from db import schema
+from scrapers.spiders import all_spiders
+
+METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text())
+TABLES_META = METADATA["databases"]["minhbach"]["tables"]
+
+
+def test_every_column_is_described_in_metadata():
+    for table, spec in schema.TABLES.items():
+        described = TABLES_META.get(table, {}).get("columns", {})
+        missing = [c for c in spec["columns"] if not described.get(c)]
+        assert not missing, f"{table}: describe {missing} in metadata.yml"
+        stale = [c for c in described if c not in spec["columns"]]
+        assert not stale, f"{table}: metadata.yml describes columns the schema lacks: {stale}"
+
+
+def test_searchable_tables_point_datasette_at_their_folded_index():
+    for table, spec in schema.TABLES.items():
+        assert bool(spec["fts"]) == (TABLES_META[table].get("fts_table") == f"{table}_fts"), table
+
+
+def test_every_spider_has_table_sample_test_and_provenance():
+    spiders = all_spiders()
+    assert len(spiders) >= 5
+    for spider in spiders:
+        module = Path(spider.__module__.replace(".", "/")).name
+        assert module == spider.name, f"file name must be the spider name: {module}"
+        assert spider.table in schema.RECORD_TABLES, spider.name
+        assert spider.sample and (SAMPLES / spider.sample).exists(), f"{spider.name}: no sample"
+        assert Path(spider.sample).stem == spider.name
+        assert (ROOT / "tests" / f"test_{spider.name}.py").exists(), f"{spider.name}: no test"
+        for attribute in ("title", "publisher", "jurisdiction", "licence"):
+            assert getattr(spider, attribute), f"{spider.name}: no {attribute}"
+
+
+def test_validate_reports_every_reason():
+    reasons = schema.validate("violations", {"id": "x:1", "source": "x", "source_id": "1", "url": "javascript:alert(1)",
+                                             "fine_vnd": -5, "latitude": 123.0, "colour": "red"})
+    assert reasons == ["unknown columns: colour", "missing establishment", "latitude out of range: 123.0",
+                       "negative fine: -5", "url is not http(s): javascript:alert(1)"]
