@@ -401,12 +401,14 @@ class _Data:
             for k in _names(d["name"], d["short"], d["type"], d["keywords"], _TYPE_KEYS_DISTRICT):
                 add(self.dist_lex, k, (pk, dk))
         # a district whose old wards all became one 2025 ward (e.g. island districts)
-        targets = defaultdict(set)
+        targets, split = defaultdict(set), set()
         for (pk, dk, wk), w in self.old_wards.items():
-            targets[(pk, dk)].update(w["targets"] if not w["divided"] else [None, "divided"])
-        self.dist_target = {d: next(iter(t)) for d, t in targets.items() if len(t) == 1}
+            targets[(pk, dk)].update(w["targets"])
+            if w["divided"]:
+                split.add((pk, dk))
+        self.dist_target = {d: next(iter(t)) for d, t in targets.items() if len(t) == 1 and d not in split}
 
-        # old wards: per district and nationwide; exact names before aliases
+        # old wards: per district and nationwide (names and the package's aliases of older names)
         self.old_ward_lex = defaultdict(dict)    # (provKey, distKey) -> key -> [wardKey]
         self.old_ward_nat = {}                   # key -> [(provKey, distKey, wardKey)]
         for (pk, dk, wk), w in self.old_wards.items():
@@ -612,6 +614,8 @@ def _ward_of(D: _Data, pc: str, olds: set, mentions, skip, old_style: bool, plai
         new = new_lex.get(m.key, ())
         if district:
             old = [(pk, dk, wk) for pk, dk in district for wk in D.old_ward_lex[(pk, dk)].get(m.key, ())]
+            if m.cls == "bare":
+                new = ()      # next to an old district, a bare name that is no ward of it is a street
             if dold:
                 # "phường Long Biên, quận Long Biên (cũ)" is written after 2025: a 2025 ward of that
                 # name is meant, provided the old ward of that name went (at least partly) into it.

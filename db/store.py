@@ -53,22 +53,29 @@ def _dedupe(items):
     return kept, rejects
 
 
-def commit_source(db_path, table, source, run_id, started, items, rejects, errors, force=False):
-    """Write one source's run in one transaction. Returns the `runs` row."""
+def commit_source(db_path, table, source, run_id, started, items, rejects, errors, force=False,
+                  complete=True):
+    """Write one source's run in one transaction. Returns the `runs` row.
+
+    ``complete``: the response lists everything the source currently publishes, so a record missing
+    from it is withdrawn. Feeds that show only the latest records (RSS, "last 100") pass False.
+    """
     conn = connect(db_path)
     try:
         items, duplicate_rejects = _dedupe(items)
         rejects = list(rejects) + duplicate_rejects
+        # Compared with what the source yielded last time it was good (a feed's window, not our history).
         previous = conn.execute(
-            f"select count(*) from [{table}] where source = ? and withdrawn is null", [source]
-        ).fetchone()[0]
+            "select items - rejected from runs where source = ? and status = 'ok' order by run_id desc limit 1",
+            [source]).fetchone()
+        previous = previous[0] if previous else 0
         error = judge(len(items), len(rejects), previous, errors, force)
         run = {"run_id": run_id, "source": source, "started": started, "items": len(items) + len(rejects),
                "rejected": len(rejects), "new": 0, "updated": 0, "unchanged": 0, "withdrawn": 0,
                "status": "failed" if error else "ok", "error": error}
         conn.execute("BEGIN IMMEDIATE")
         if error is None:
-            run.update(_upsert(conn, table, source, run_id, items))
+            run.update(_upsert(conn, table, source, run_id, items, complete))
         conn.executemany(
             "insert or replace into rejects (run_id, source, n, reason, raw) values (?, ?, ?, ?, ?)",
             [(run_id, source, n, r["reason"], json.dumps(r["raw"], ensure_ascii=False, default=str))
@@ -90,7 +97,7 @@ def commit_source(db_path, table, source, run_id, started, items, rejects, error
         conn.close()
 
 
-def _upsert(conn, table, source, run_id, items):
+def _upsert(conn, table, source, run_id, items, complete=True):
     seen_at = run_id
     columns = [c for c in schema.TABLES[table]["columns"]]
     compared = [c for c in columns if c not in schema.BOOKKEEPING]
@@ -130,7 +137,8 @@ def _upsert(conn, table, source, run_id, items):
         "values (?, ?, ?, ?, ?, ?, ?)", versions)
     # Records the source no longer lists are withdrawn, never deleted.
     listed = {item["id"] for item in items}
-    gone = [(seen_at, rid) for rid, row in existing.items() if rid not in listed and row["withdrawn"] is None]
+    gone = [(seen_at, rid) for rid, row in existing.items()
+            if complete and rid not in listed and row["withdrawn"] is None]
     conn.executemany(f"update [{table}] set withdrawn = ? where id = ?", gone)
     counts["withdrawn"] = len(gone)
     return counts

@@ -46,6 +46,7 @@ class SourceSpider(scrapy.Spider):
     kind = None           # json | csv | rss | xlsx
     sample = None         # bundled excerpt in samples/, read by the demo build
     fields = {}           # source field -> column, copied as cleaned text
+    complete_listing = True  # False for feeds of the latest records: absence is not withdrawal
 
     def __init__(self, file=None, url=None, *args, **kwargs):
         super().__init__(*args, **kwargs)

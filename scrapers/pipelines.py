@@ -87,4 +87,5 @@ class SQLitePipeline:
             rejects=self.rejects,
             errors=errors,
             force=self.settings.getbool("MINHBACH_FORCE"),
+            complete=spider.complete_listing,
         )

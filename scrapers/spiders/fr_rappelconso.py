@@ -56,6 +56,7 @@ class FrRappelconsoSpider(JsonSpider):
     live_url = ("https://data.economie.gouv.fr/api/v2/catalog/datasets/rappelconso0/records"
                 "?order_by=date_ref+desc&limit=10&offset=0&timezone=Europe/Paris")
     sample = "fr_rappelconso.json"
+    complete_listing = False  # the feed shows the latest records only
     records_path = ("records",)
 
     def post_process(self, record, row):

@@ -68,6 +68,7 @@ class GbFsaFoodAlertsSpider(JsonSpider):
     licence_url = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     live_url = "https://data.food.gov.uk/food-alerts/id?_limit=100&_sort=-created"
     sample = "gb_fsa_food_alerts.json"
+    complete_listing = False  # the feed shows the latest records only
     records_path = ("items",)
     fields = {"notation": "source_id", "title": "title"}
 

@@ -49,6 +49,7 @@ class UsCpscRecallsSpider(RssSpider):
     licence = "Public domain (U.S. government work)"
     live_url = "https://www.cpsc.gov/Newsroom/CPSC-RSS-Feed/Recalls-RSS"
     sample = "us_cpsc_recalls.xml"
+    complete_listing = False  # the feed shows the latest records only
     fields = {"link": "url"}
 
     def post_process(self, record, row):

@@ -15,6 +15,7 @@ class UsFdaRecallsSpider(JsonSpider):
     licence_url = "https://www.fda.gov/about-fda/about-website/website-policies"
     live_url = "https://www.accessdata.fda.gov/rest/iresapi/recalls/"
     sample = "us_fda_recalls.json"
+    complete_listing = False  # the feed shows the latest records only
     records_path = ("RESULT",)   # STATUSCODE is 400 even on success: the records are what counts
     fields = {
         "PRODUCTID": "source_id",
