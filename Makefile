@@ -9,7 +9,7 @@ SOURCE ?=
 FILE   ?=
 FORCE  ?=
 
-.PHONY: demo demo-db serve test ingest install fixture snapshot bench clean
+.PHONY: demo demo-db serve test ingest install fixture snapshot nightly bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ ingest: install
 fixture: install
 	$(VENV)/bin/scrapy fetch --nolog "$$($(PY) -c 'from scrapers.spiders import spider_class as s; print(s("$(SOURCE)").live_url)')" > samples/$(SOURCE).new
 	@echo "saved samples/$(SOURCE).new: trim it to at most 50 records, then replace the sample"
+
+# A dated, citable copy with its SHA-256 and a manifest (the nightly job runs it on the 1st).
+snapshot: install
+	$(PY) -m db --db $(DB) snapshot
+
+# The nightly job: ingest every source, then a snapshot on the first of the month.
+nightly: install
+	$(PY) -m db --db $(DB) ingest; status=$$?; \
+	if [ "$$(date +%d)" = "01" ]; then $(PY) -m db --db $(DB) snapshot || status=1; fi; exit $$status
 
 clean:
 	rm -f $(DB) $(DB).inspect.json

@@ -16,11 +16,18 @@ def main(argv=None):
                           "listing in its own format, URL another live address of that format")
     run.add_argument("--force", action="store_true", help="accept a count that fell by more than half")
     commands.add_parser("demo", help="build from the bundled samples only (no network), from scratch")
+    snap = commands.add_parser("snapshot", help="write a dated, citable copy with its SHA-256 and a manifest")
+    snap.add_argument("--to", default="snapshots", help="folder for the snapshots")
 
     args = parser.parse_args(argv)
     from scrapers.spiders import all_spiders, spider_class
 
     try:
+        if args.command == "snapshot":
+            from db.snapshot import snapshot
+            for path in snapshot(args.db, args.to):
+                print(path)
+            return 0
         if args.command == "demo":
             jobs = [(s.name, str(build.ROOT / "samples" / s.sample)) for s in all_spiders()]
             return ingest.ingest(args.db, jobs, fresh=True)

@@ -33,6 +33,15 @@ def new_path(published):
     return published.with_name(f".{published.stem}.building.{os.getpid()}.db")
 
 
+def remove_stale_builds(published):
+    """Builds left by a killed ingest (its process gone) are deleted; they were never published."""
+    published = Path(published)
+    for stale in published.parent.glob(f".{published.stem}.building.*.db*"):
+        pid = stale.name.split(".building.")[1].split(".")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            stale.unlink(missing_ok=True)
+
+
 def prepare(path, base=None):
     """Start a build: a consistent copy of ``base`` (the published file), then the schema applied."""
     path = Path(path)
@@ -209,7 +218,9 @@ def content_hash(path):
         for name in schema.TABLES:
             if name in ("runs", "sources"):
                 continue
-            columns = [c for c in schema.TABLES[name]["columns"] if c != "last_seen"]
+            present = {row[1] for row in conn.execute(f"pragma table_info([{name}])")}
+            columns = [c for c in schema.TABLES[name]["columns"] if c != "last_seen" and c in present]
+            digest.update(repr(columns).encode())   # a new column is a change
             query = f"select {', '.join(f'[{c}]' for c in columns)} from [{name}] order by 1, 2"
             for row in conn.execute(query):
                 digest.update(repr(row).encode())

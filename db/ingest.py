@@ -46,6 +46,7 @@ def crawl(path, run_id, jobs, force=False):
     settings.set("MINHBACH_RUN_ID", run_id)
     settings.set("MINHBACH_FORCE", force)
     process = CrawlerProcess(settings)
+    print(f"crawling {len(jobs)} source(s) into {path.name}…", file=sys.stderr, flush=True)
     for name, target in jobs:
         if target and target.startswith(("http://", "https://")):
             process.crawl(spider_class(name), url=target)
@@ -81,6 +82,7 @@ def ingest(published, jobs, fresh=False, force=False):
     started = time.monotonic()
     with lock(published):
         new = build.new_path(published)
+        build.remove_stale_builds(published)
         try:
             build.prepare(new, base=None if fresh else published)
             run_id = now()
@@ -88,7 +90,9 @@ def ingest(published, jobs, fresh=False, force=False):
             runs = report(new, run_id, jobs)
             build.finalize(new)
             build.smoke(new)
-            if published.exists() and not fresh and build.content_hash(new) == build.content_hash(published):
+            failed = any(r["status"] != "ok" for r in runs)   # a failure is news: publish it in `runs`
+            if published.exists() and not fresh and not failed and \
+                    build.content_hash(new) == build.content_hash(published):
                 print("no record changed: the published database is left as it was", file=sys.stderr)
             else:
                 build.swap(new, published)

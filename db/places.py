@@ -13,15 +13,43 @@ from its files, without importing it (its import pulls in geopy and shapely and 
 * ``data/dataset.db`` table ``admin_units_legacy``: the pre-2025 units and their name aliases;
 * ``data/converter_2025.json``: the old ward -> 2025 ward mapping, with divided wards.
 
-The package's own ``parse_address`` was measured and not used: ~3,000 calls/s (it compiles
-a regex over a province's ward list on every call), substring matching without word
-boundaries ("Phường Trà Vinh" read as the province), no way to combine a district marked
-"(cũ)" with the 2025 province, and ``convert_address`` geocodes divided wards over the network.
-Here a folded-name index is built once and addresses are matched token by token.
+The package's own ``parse_address`` was measured and not used: ~3,000 calls/s in FROM_2025 mode
+(it compiles a regex over a province's ward list on every call), substring matching without
+word boundaries ("Trà Vinh" read as the 2025 ward Phường Trà Vinh), no way to combine a district
+marked "(cũ)" with the 2025 province, and ``convert_address`` geocodes divided wards over the
+network. Here a folded-name index is built once (~0.5 s) and addresses are matched token by token:
+~17,000-25,000 distinct addresses/s, and repeated (address, province) pairs come from a cache.
+
+How an address is read:
+
+1. It is cut into segments at commas, semicolons and brackets; "(cũ)" marks the segment before.
+   Within a segment, type words ("phường", "P.", "xã", "thị trấn", "quận", "Q.", "huyện",
+   "thị xã", "TX", "thành phố", "TP", "tỉnh", "đặc khu") introduce a name, matched as the longest
+   known name. A whole segment (or dash-separated part of one) can also be a bare name, and the
+   tail of the last segment a province ("Quận 1 TP HCM").
+2. Province: the province cell wins; else the rightmost province named in the address; else a
+   district or ward name that exists in one province only. An old province (Trà Vinh, Bình
+   Dương) gives its 2025 province and narrows the search to its old territory.
+3. Ward: the rightmost old district (in that territory) and the ward named to its left are
+   looked up in the old units and mapped to 2025; without a district, the ward name is looked
+   up among 2025 wards and old wards of the province, preferring the written accents and type
+   word. An old ward divided between several 2025 wards gives no ward (province level).
 
 Names: ``Place.province`` and ``Place.ward`` are the full official names as in the package
 ("Thành phố Hà Nội", "Tỉnh Vĩnh Long", "Phường Hồng Hà"); ``reference_rows()['provinces']``
 also carries the short name ("Hà Nội").
+
+Known limitations:
+
+* Without a district, an old ward name that a different 2025 ward now bears (same province) is
+  read as the 2025 ward, unless the address is marked as pre-2025 (an old province name, "thị
+  trấn"). Written "ward, province" for all 10,035 old wards, ~1.5% land on the wrong ward.
+* A bare name that is also an old district ("Ba Đình, Hà Nội") is read as the district: the
+  province level, not the 2025 ward of that name.
+* Old wards divided between 2025 wards (~4.7%) and wards whose name differs only by accents in
+  an unaccented address stay at the province level. Street-level disambiguation is not tried.
+* Several addresses in one cell: the rightmost one is used.
+* Coordinates are geocoder centroids (from the package), not official ones.
 """
 from __future__ import annotations
 

@@ -63,7 +63,11 @@ class SourceSpider(scrapy.Spider):
                 yield request
 
     def live_requests(self):
-        yield scrapy.Request(self.url, callback=self.parse)
+        yield scrapy.Request(self.url, callback=self.parse, errback=self.download_failed)
+
+    def download_failed(self, failure):
+        """A network failure (after retries) fails the source with a one-line reason."""
+        raise SourceError(f"download failed: {failure.request.url}: {failure.getErrorMessage()}")
 
     def parse(self, response):
         if response.status >= 400:

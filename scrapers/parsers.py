@@ -174,7 +174,7 @@ _NAMED_MDY = re.compile(r"^" + _WD + r"(?P<m>[a-z]+)\.?\s+(?P<d>\d{1,2})(?:st|nd
                         r"\s*,?\s+(?P<y>\d{4})$", re.A)
 _NAMED_MY = re.compile(r"^(?P<m>[a-z]+)\.?\s*,?\s+(?P<y>\d{4})$", re.A)
 
-_RANGE_SPLIT = re.compile(r"\s+-\s+|\s*[\u2013\u2014]\s*|\s+(?:den|toi|to|au)\s+")
+_RANGE_SPLIT = re.compile(r"\s+-\s+|\s*[\u2013\u2014]\s*|\s+(?:den|toi|to|au)\s+|(?<=\b[0-9]{4})-(?=[0-9]{4}\b)")
 _LIST_SPLIT = re.compile(r"\s*[;,]\s*|\s+(?:va|and|et)\s+")
 _RELATIVE = re.compile(r"\b(?:ke tu|tu ngay|sau ngay|from (?:the )?date|after)\b")
 
@@ -318,18 +318,11 @@ def _parse_single_date(s: str, order: str) -> Optional[ParsedDate]:
     """One date in any supported shape, or None when the shape is not recognised."""
     f = _ascii_fold(s).translate(_DASHES)
     f = " ".join(f.split())
-    stripped = _TRAILING_TIME.sub("", f).strip(" ,")
-    if not stripped:
+    f = _TRAILING_TIME.sub("", f).strip(" ,")
+    if not f:
         return None
-    for candidate in dict.fromkeys((stripped, f)):  # with and without a trailing time
-        for matcher in (lambda x: _date_from_digits(x, order),
-                        lambda x: _date_numeric(x, order),
-                        lambda x: _date_vietnamese(x, order),
-                        _date_named):
-            parsed = matcher(candidate)
-            if parsed is not None:
-                return parsed
-    return None
+    return (_date_from_digits(f, order) or _date_numeric(f, order)
+            or _date_vietnamese(f, order) or _date_named(f))
 
 
 def _parse_composite_date(s: str, order: str) -> Optional[ParsedDate]:

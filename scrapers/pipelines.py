@@ -4,6 +4,7 @@ A source's items are written in one transaction when the spider closes, after it
 judged (db/store.py): a failed source leaves its previous rows exactly as they were.
 """
 import json
+import sys
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
@@ -77,7 +78,7 @@ class SQLitePipeline:
         for key, count in (self.stats.get_stats() or {}).items():
             if key.startswith("downloader/exception_type_count/") and not self.items:
                 errors.append(f"download failed: {key.rsplit('/', 1)[-1]} ({count}x)")
-        store.commit_source(
+        run = store.commit_source(
             db_path,
             table=spider.table,
             source=spider.name,
@@ -89,3 +90,6 @@ class SQLitePipeline:
             force=self.settings.getbool("MINHBACH_FORCE"),
             complete=spider.complete_listing,
         )
+        # Progress, as each source finishes (the full report follows at the end).
+        print(f"  {'✓' if run['status'] == 'ok' else '✗'} {spider.name}: {run['items']} items, {run['new']} new, "
+              f"{run['rejected']} rejected{' — ' + run['error'] if run['error'] else ''}", file=sys.stderr, flush=True)

@@ -107,6 +107,8 @@ DATE_EXAMPLES = [
     ("01/2023 – 07/2024", ParsedDate(None, None, "date range")),
     ("2018 – 2019", ParsedDate(None, None, "date range")),
     ("09/2023 – 11/04/2024", ParsedDate(None, None, "date range")),
+    ("2018-2019", ParsedDate(None, None, "date range")),
+    ("từ 01/2023 đến 07/2024", ParsedDate(None, None, "date range")),
     ("2019, 2020, 2022", ParsedDate(None, None, "multiple dates")),
     ("29/08/2018; 20/10/2018", ParsedDate(None, None, "multiple dates")),
     ("05/10/2017 – 10/11/2017; 31/07/2018 – 06/12/2018", ParsedDate(None, None, "multiple dates")),

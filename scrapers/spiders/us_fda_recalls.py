@@ -35,7 +35,7 @@ class UsFdaRecallsSpider(JsonSpider):
         import os
         payload = {"displaycolumns": self.columns, "filter": "[{'eventlmdfrom':'01/01/2024'}]",
                    "start": 1, "rows": 5000, "sort": "eventlmd", "sortorder": "desc"}
-        yield scrapy.FormRequest(self.url, formdata={"payLoad": json.dumps(payload)}, callback=self.parse,
+        yield scrapy.FormRequest(self.url, formdata={"payLoad": json.dumps(payload)}, callback=self.parse, errback=self.download_failed,
                                  headers={"Authorization-User": os.environ.get("FDA_IRES_USER", ""),
                                           "Authorization-Key": os.environ.get("FDA_IRES_KEY", "")})
 

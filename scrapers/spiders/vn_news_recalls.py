@@ -1,5 +1,5 @@
 from scrapers.bases import CitedCsvSpider, clean
-from scrapers.parsers import parse_drug_registration
+from scrapers.parsers import parse_declaration_no, parse_drug_registration
 
 
 class VnNewsRecallsSpider(CitedCsvSpider):
@@ -27,8 +27,9 @@ class VnNewsRecallsSpider(CitedCsvSpider):
         record["manufacturer"] = ", ".join(filter(None, [maker, maker_address])) or None
         record["company"] = record["company"] or maker
         registration = clean(row.get("Số đăng ký"))
-        record["registration_no"] = parse_drug_registration(registration) or registration
-        if registration and not parse_drug_registration(registration):
+        parsed = parse_drug_registration(registration) or parse_declaration_no(registration)
+        record["registration_no"] = parsed or registration
+        if registration and not parsed:
             self.flag(record, "registration_no", registration, "not a recognised registration number format")
         self.set_date(record, "published", row.get("Ngày thông báo"))
         self.set_date(record, "manufactured", row.get("Ngày sản xuất"))

@@ -1,0 +1,70 @@
+"""Template helpers for the site's own pages (templates/): what Jinja cannot do tidily by itself.
+
+- ``row_url(table, pk)``: a record page URL, with Datasette's tilde-encoding of the key
+  (ids contain ':' and '/', e.g. ``eu_safety_gate:A12/01477/23`` → ``eu_safety_gate~3AA12~2F01477~2F23``).
+- ``canned(name, params)``: rows of a canned query of metadata.yml, so a page shows exactly what the
+  query's JSON API returns (the SQL lives in one place).
+- filters ``from_json`` (a JSON cell as a list, [] when empty or unreadable), ``vn_date`` (ISO →
+  dd/mm/yyyy at the precision published) and ``vnd`` (90000000 → 90.000.000); test ``web_url``
+  (only http(s) links are rendered clickable).
+Everything returned is plain data: templates auto-escape it.
+"""
+import json
+
+from datasette import hookimpl
+from datasette.utils import tilde_encode
+
+DATABASE = "minhbach"
+
+
+def from_json(value):
+    if not value:
+        return []
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return []
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def vn_date(value):
+    """'2025-12-26' → '26/12/2025', '2025-12' → '12/2025', '2024' → '2024'; date-times keep the date."""
+    if not value:
+        return ""
+    text = str(value)[:10]
+    parts = text.split("-")
+    if all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+        return "/".join(reversed(parts))
+    return str(value)
+
+
+def vnd(value):
+    try:
+        return f"{int(value):,}".replace(",", ".")
+    except (TypeError, ValueError):
+        return ""
+
+
+def web_url(value):
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["tilde"] = tilde_encode
+    env.filters["from_json"] = from_json
+    env.filters["vn_date"] = vn_date
+    env.filters["vnd"] = vnd
+    env.tests["web_url"] = web_url
+
+
+@hookimpl
+def extra_template_vars(datasette):
+    def row_url(table, pk, database=DATABASE):
+        return datasette.urls.row(database, table, tilde_encode(str(pk)))
+
+    async def canned(name, params=None, database=DATABASE):
+        query = await datasette.get_canned_query(database, name, None)
+        return (await datasette.get_database(database).execute(query["sql"], params or {})).rows
+
+    return {"row_url": row_url, "canned": canned}

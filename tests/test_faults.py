@@ -1,0 +1,254 @@
+"""The fault matrix (issue 8): whatever goes wrong, the published database stays intact and consistent,
+the affected source keeps its rows, the failure is reported, and the other sources carry on."""
+import os
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import ROOT, SAMPLES, parse_file, run_db
+from scrapers.spiders.fr_rappelconso import FrRappelconsoSpider
+from scrapers.spiders.vn_news_violations import VnNewsViolationsSpider
+
+
+def query(db, sql, *params):
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def intact(db):
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def last_run(db, source):
+    return query(db, "select status, error, rejected from runs where source = ? order by run_id desc limit 1", source)[0]
+
+
+@pytest.fixture
+def published(demo_db, tmp_path):
+    db = tmp_path / "minhbach.db"
+    shutil.copy(demo_db, db)
+    return db
+
+
+class Slow(BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(3)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_timeout_fails_source_and_keeps_its_rows(published):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    before = query(published, "select count(*) from violations where source = 'vn_news_violations'")
+    try:
+        result = run_db("ingest", f"vn_news_violations=http://127.0.0.1:{server.server_port}/slow.csv",
+                        db=published, check=False,
+                        env={"MINHBACH_DOWNLOAD_TIMEOUT": "1", "MINHBACH_RETRY_TIMES": "0"})
+    finally:
+        server.shutdown()
+    assert result.returncode == 1
+    status, error, _ = last_run(published, "vn_news_violations")
+    assert status == "failed" and "timeout" in error.lower(), error
+    assert query(published, "select count(*) from violations where source = 'vn_news_violations'") == before
+    intact(published)
+
+
+def test_malformed_json_fails_clearly(tmp_path):
+    bad = tmp_path / "fr.json"
+    bad.write_text('{"total_count": 3, "records": [{"record": ')
+    from scrapers.bases import SourceError
+    with pytest.raises(SourceError, match="not JSON"):
+        parse_file(FrRappelconsoSpider, bad)
+
+
+def windows_1258(text):
+    """Encode as Vietnamese Windows does: base letters precomposed (ê, ơ, ư), tones as combining marks."""
+    import unicodedata
+    out = []
+    for char in text:
+        try:
+            out.append(char.encode("cp1258"))
+            continue
+        except UnicodeEncodeError:
+            pass
+        marks = unicodedata.normalize("NFD", char)
+        for i in range(1, len(marks)):
+            base = unicodedata.normalize("NFC", marks[:i] + marks[i + 1:])
+            try:
+                out.append(base.encode("cp1258") + marks[i].encode("cp1258"))
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            raise UnicodeEncodeError("cp1258", char, 0, 1, "no Windows-1258 spelling")
+    return b"".join(out)
+
+
+def _sample_bytes():
+    return (SAMPLES / "vn_news_violations.csv").read_bytes()
+
+
+def test_truncated_csv_keeps_complete_rows_and_rejects_the_cut_one(tmp_path):
+    body = _sample_bytes()
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(body[: body.rindex(b"\r\n", 0, len(body) - 2) + 40])  # stop 40 bytes into the last row
+    items, rejects = parse_file(VnNewsViolationsSpider, cut)
+    assert len(items) == 49 and len(rejects) <= 1
+    assert all("cells" in reason or "missing" in reason for reason, _raw in rejects)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1258", "utf-8"])
+def test_files_in_other_encodings_read_the_same(tmp_path, encoding):
+    text = _sample_bytes().decode("utf-8-sig")
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(text.encode(encoding) if encoding != "cp1258" else windows_1258(text))
+    items, rejects = parse_file(VnNewsViolationsSpider, path)
+    reference, _ = parse_file(VnNewsViolationsSpider, SAMPLES / "vn_news_violations.csv")
+    assert rejects == [] and [i["establishment"] for i in items] == [i["establishment"] for i in reference]
+
+
+def test_unreadable_file_fails_only_its_source(published, tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(256)) * 40)
+    result = run_db("ingest", f"vn_news_violations={junk}", f"gb_fsa_prosecutions={SAMPLES / 'gb_fsa_prosecutions.csv'}",
+                    db=published, check=False)
+    assert result.returncode == 1
+    status, error, _ = last_run(published, "vn_news_violations")
+    assert status == "failed" and ("cannot read" in error or "lacks the columns" in error), error
+    assert last_run(published, "gb_fsa_prosecutions")[0] == "ok"
+    intact(published)
+
+
+def test_duplicate_rows_are_stored_once(published, tmp_path):
+    body = _sample_bytes()
+    lines = body.split(b"\r\n")
+    doubled = tmp_path / "doubled.csv"
+    doubled.write_bytes(b"\r\n".join(lines + lines[1:6]))
+    run_db("ingest", f"vn_news_violations={doubled}", db=published)
+    assert query(published, "select count(*), count(distinct id) from violations where source = 'vn_news_violations'") == [(50, 50)]
+
+
+def test_impossible_values_are_flagged_or_rejected_never_stored_wrong(tmp_path):
+    text = _sample_bytes().decode("utf-8-sig").split("\r\n")
+    header, row = text[0], text[1]
+    cells = row.split(",", 1)
+    bad_date = "31/02/2025," + cells[1]
+    bad_fine = row.replace("90 triệu đồng", "-5 triệu đồng")
+    path = tmp_path / "bad.csv"
+    path.write_text("\r\n".join([header, bad_date, bad_fine]) + "\r\n", encoding="utf-8-sig")
+    items, rejects = parse_file(VnNewsViolationsSpider, path)
+    assert rejects == []
+    date_item, fine_item = items
+    assert date_item["decided"] is None and "decided" in date_item["quality_flags"]
+    assert fine_item["fine_vnd"] is None and "fine_vnd" in fine_item["quality_flags"]
+
+
+def test_coordinates_outside_vietnam_are_not_placed_in_vietnam():
+    from db.enrich import enrich
+    record = enrich("violations", {"jurisdiction": "VN", "address": "Phường Hồng Hà, Hà Nội",
+                                   "latitude": 51.5, "longitude": -0.12, "establishment": "X"})
+    assert record["geo_precision"] != "point" and record["province_code"] == "01"
+    assert 20 < record["latitude"] < 22
+
+
+def test_build_killed_midway_leaves_published_file_intact(published):
+    before = (published.read_bytes())
+    process = subprocess.Popen([sys.executable, "-m", "db", "--db", str(published), "ingest",
+                                f"vn_news_violations={SAMPLES / 'vn_news_violations.csv'}"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Kill it once the build file exists (the copy is under way or done).
+    for _ in range(400):
+        if list(published.parent.glob(".minhbach.building.*.db")):
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert published.read_bytes() == before
+    intact(published)
+    run_db("ingest", f"gb_fsa_prosecutions={SAMPLES / 'gb_fsa_prosecutions.csv'}", db=published)
+    assert not list(published.parent.glob(".minhbach.building.*"))   # the next run cleans up
+
+
+def test_disk_full_during_build_leaves_published_file_intact(published):
+    before = published.read_bytes()
+    limit = len(before) + 64 * 1024   # the copy fits, the build does not
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # writes then fail with EFBIG, like ENOSPC
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run([sys.executable, "-m", "db", "--db", str(published), "ingest",
+                             f"gb_fsa_hygiene_ratings={SAMPLES / 'gb_fsa_hygiene_ratings.csv'}"],
+                            cwd=ROOT, capture_output=True, text=True, preexec_fn=small_disk, timeout=300)
+    assert result.returncode != 0
+    assert published.read_bytes() == before
+    intact(published)
+    assert not list(published.parent.glob(".minhbach.building.*.db"))
+
+
+def test_new_column_in_schema_is_added_to_an_existing_database(published):
+    conn = sqlite3.connect(published)
+    conn.execute("alter table violations drop column notes")   # an older database, before `notes`
+    conn.commit()
+    conn.close()
+    run_db("ingest", f"vn_news_violations={SAMPLES / 'vn_news_violations.csv'}", db=published)
+    assert query(published, "select count(notes) from violations where source = 'vn_news_violations'")[0][0] > 0
+    intact(published)
+
+
+def test_readers_during_swap_never_fail(published, tmp_path):
+    port = 8700 + os.getpid() % 200
+    server = subprocess.Popen([str(ROOT / ".venv/bin/datasette"), "serve", "-i", str(published), "-p", str(port),
+                               "--metadata", str(ROOT / "metadata.yml"), "--plugins-dir", str(ROOT / "plugins"),
+                               "--setting", "suggest_facets", "off"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    failures, done = [], threading.Event()
+    url = f"http://127.0.0.1:{port}/minhbach/violations.json?_search=ha+noi&_size=5"
+
+    def read():
+        while not done.is_set():
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    if response.status != 200:
+                        failures.append(response.status)
+            except Exception as error:  # noqa: BLE001 - any failure counts
+                failures.append(repr(error))
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except Exception:
+                time.sleep(0.1)
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for thread in readers:
+            thread.start()
+        edited = tmp_path / "edited.csv"
+        edited.write_bytes(_sample_bytes().replace("phạt tiền".encode(), "phạt tiền và đình chỉ".encode(), 1))
+        run_db("ingest", f"vn_news_violations={edited}", db=published)
+        time.sleep(0.5)
+        done.set()
+        for thread in readers:
+            thread.join()
+    finally:
+        done.set()
+        server.terminate()
+        server.wait()
+    assert failures == []
+    intact(published)
