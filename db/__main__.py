@@ -34,7 +34,12 @@ def main(argv=None):
         jobs = [tuple(job.split("=", 1)) if "=" in job else (job, None) for job in args.jobs]
         for name, _target in jobs:
             spider_class(name)  # fails early, clearly, on an unknown name
-        jobs = jobs or [(s.name, None) for s in all_spiders()]
+        if not jobs:
+            live = [s for s in all_spiders() if s.live_url and not s.file_only]
+            skipped = sorted(s.name for s in all_spiders() if s not in live)
+            print(f"live sources: {len(live)}; file-only (load with SOURCE=… FILE=…): {', '.join(skipped)}",
+                  file=sys.stderr)
+            jobs = [(s.name, None) for s in live]
         return ingest.ingest(args.db, jobs, force=args.force)
     except (ingest.Busy, build.BuildError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)

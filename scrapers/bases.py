@@ -47,6 +47,7 @@ class SourceSpider(scrapy.Spider):
     sample = None         # bundled excerpt in samples/, read by the demo build
     fields = {}           # source field -> column, copied as cleaned text
     complete_listing = True  # False for feeds of the latest records: absence is not withdrawal
+    file_only = False     # True when live_url's format is not yet the one this spider reads
 
     def __init__(self, file=None, url=None, *args, **kwargs):
         super().__init__(*args, **kwargs)

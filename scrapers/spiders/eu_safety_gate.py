@@ -32,6 +32,7 @@ class EuSafetyGateSpider(CsvSpider):
     licence = "Commission reuse policy (Decision 2011/833/EU)"
     licence_url = "https://eur-lex.europa.eu/eli/dec/2011/833/oj"
     live_url = SEARCH_PAGE
+    file_only = True   # the live export is XML; this spider reads the CSV seed: files only until then
     sample = "eu_safety_gate.csv"
     empty_values = {"None"}   # the export writes the literal `None` for an empty cell
     fields = {

@@ -22,6 +22,7 @@ class VnOcopTraVinhSpider(JsonSpider):
     jurisdiction = "VN"
     licence = "Public government information"
     live_url = PORTAL
+    file_only = True   # the portal is HTML (unverified); the list is loaded from files
     sample = "vn_ocop_tra_vinh.json"
     fields = {
         "id": "source_id",

@@ -1,0 +1,167 @@
+"""One Datasette replica fit to sit behind nginx and a CDN: cache headers, a content-hash ETag, /-/health.
+
+Used two ways, to the same effect:
+- ``python deploy/datasette_replica.py serve -i …`` (deploy/replicas.py starts every replica so): this
+  module is registered as a plugin, then Datasette's own command line runs with the options given;
+- copied into the plugins directory (the Dockerfile does that), for a plain ``datasette serve``.
+
+The published file is immutable and changes at most nightly, so every 200 answer from the database gets
+  Cache-Control: public, max-age=<Datasette's default_cache_ttl, 300 for replicas>,
+                 stale-while-revalidate=60, stale-if-error=86400
+  ETag: W/"<16 hex of the file's sha256>-<8 hex of the code: metadata, templates, plugins, static, db/>"
+  X-Minhbach-Db: <sha256 of the database file>  (Datasette's own hash of it, as /-/databases.json shows)
+and a request whose If-None-Match names the current ETag is answered 304 at once, without any query
+(a CDN revalidates every few minutes for the price of a header). URLs stay stable and citable: the
+hash is in headers, not in URLs. Answers that Datasette marks uncacheable (``?_ttl=0``, a signed-in
+actor, a cookie being set) and requests carrying cookies or credentials are left exactly as they are.
+
+``/-/health`` answers 200 ``{"ok": true, "db": "<sha256>"}`` once the file answers a query, 503
+otherwise; never cached. deploy/replicas.py waits on it before putting a replica behind nginx.
+"""
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+STALE = "stale-while-revalidate=60, stale-if-error=86400"
+
+
+def _databases(datasette):
+    return [db for name, db in datasette.databases.items() if not name.startswith("_")]
+
+
+def _code_version(datasette):
+    """A short hash of what shapes a page besides the data, so a code deploy changes the ETag too."""
+    digest = hashlib.sha256()
+    paths = []
+    for folder in (datasette.template_dir, datasette.plugins_dir, *[p for _m, p in datasette.static_mounts]):
+        if folder and Path(folder).is_dir():
+            paths += sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    try:
+        import db as db_package  # search folding (db/fold.py) shapes answers too
+        paths += sorted(Path(db_package.__file__).parent.glob("*.py"))
+    except ImportError:
+        pass
+    for path in paths:
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+    digest.update(json.dumps(datasette.metadata(), sort_keys=True, default=str).encode())
+    import datasette as datasette_package
+    digest.update(datasette_package.__version__.encode())
+    return digest.hexdigest()[:8]
+
+
+class _Tags:
+    """Computed once per process, on the first request (the database hash comes from the inspect file)."""
+
+    def __init__(self, datasette):
+        self.datasette = datasette
+        self.ready = False
+
+    def load(self):
+        if not self.ready:
+            hashes = [db.hash or "" for db in _databases(self.datasette)]
+            self.db_hash = hashes[0] if len(hashes) == 1 else hashlib.sha256("".join(hashes).encode()).hexdigest()
+            self.etag = f'W/"{self.db_hash[:16]}-{_code_version(self.datasette)}"'
+            self.ready = True
+        return self
+
+
+def _header(headers, name):
+    name = name.lower().encode()
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _ttl(datasette, scope):
+    from urllib.parse import parse_qs
+    ttl = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("_ttl", [None])[0]
+    return int(ttl) if ttl and ttl.isdigit() else int(datasette.setting("default_cache_ttl"))
+
+
+def _public(ttl):
+    return f"public, max-age={ttl}, {STALE}"
+
+
+def _matches(if_none_match, etag):
+    if not if_none_match:
+        return False
+    wanted = etag[2:] if etag.startswith("W/") else etag
+    for tag in if_none_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or (tag[2:] if tag.startswith("W/") else tag) == wanted:
+            return True
+    return False
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    tags = _Tags(datasette)
+
+    def wrap(app):
+        async def replica_app(scope, receive, send):
+            if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or \
+                    scope.get("path", "").startswith("/-/health"):
+                await app(scope, receive, send)
+                return
+            request_headers = scope.get("headers", [])
+            personal = _header(request_headers, "cookie") or _header(request_headers, "authorization")
+            tag = tags.load()
+            if not personal and _matches(_header(request_headers, "if-none-match"), tag.etag):
+                ttl = _ttl(datasette, scope)
+                if ttl > 0:
+                    await send({"type": "http.response.start", "status": 304, "headers": [
+                        (b"etag", tag.etag.encode()), (b"cache-control", _public(ttl).encode()),
+                        (b"x-minhbach-db", tag.db_hash.encode())]})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+
+            async def send_with_headers(message):
+                if message["type"] == "http.response.start":
+                    headers = [(k, v) for k, v in message.get("headers", [])]
+                    headers.append((b"x-minhbach-db", tag.db_hash.encode()))
+                    control = (_header(headers, "cache-control") or "").strip()
+                    if message["status"] == 200 and not personal and control.startswith("max-age=") \
+                            and control[len("max-age="):].isdigit() and int(control[len("max-age="):]) > 0:
+                        headers = [(k, v) for k, v in headers if k.lower() not in (b"cache-control", b"etag")]
+                        headers.append((b"cache-control", _public(int(control[len("max-age="):])).encode()))
+                        headers.append((b"etag", tag.etag.encode()))
+                    message = dict(message, headers=headers)
+                await send(message)
+
+            await app(scope, receive, send_with_headers)
+        return replica_app
+    return wrap
+
+
+@hookimpl
+def register_routes():
+    async def health(datasette):
+        databases = _databases(datasette)
+        try:
+            if not databases:
+                raise RuntimeError("no database attached")
+            for db in databases:
+                await db.execute("select count(*) from sqlite_master")
+            body = {"ok": True, "db": databases[0].hash if len(databases) == 1 else
+                    {db.name: db.hash for db in databases}, "pid": os.getpid()}
+            status = 200
+        except Exception as error:  # the answer is the report
+            body, status = {"ok": False, "error": f"{type(error).__name__}: {error}"}, 503
+        return Response.json(body, status=status, headers={"Cache-Control": "no-store"})
+
+    return [(r"^/-/health$", health)]
+
+
+if __name__ == "__main__":
+    from datasette.cli import cli
+    from datasette.plugins import pm
+
+    pm.register(sys.modules[__name__], name="minhbach_replica")
+    sys.exit(cli())
