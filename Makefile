@@ -58,3 +58,12 @@ nightly: install
 
 clean:
 	rm -f $(DB) $(DB).inspect.json
+
+# N Datasette replicas of $(DB) behind nginx on $(HOST):$(PORT), rolling swap on each publish (README: Running at scale).
+N ?= 2
+.PHONY: replicas replicas-stop
+replicas: install
+	$(PY) deploy/replicas.py start --n $(N) --db $(DB) --host $(HOST) --port $(PORT)
+
+replicas-stop:
+	$(PY) deploy/replicas.py stop

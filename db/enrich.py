@@ -1,5 +1,6 @@
 """Derived columns, computed when a record is written: 2025 places, coordinates, establishment keys."""
 import re
+from functools import lru_cache
 
 from db.fold import canonical
 from db.places import in_vietnam, locate
@@ -9,6 +10,7 @@ _LEGAL_FORMS = re.compile(r"\b(cong ty|co phan|trach nhiem huu han|tnhh|mot than
                           r"ho kinh doanh|ho sxkd|chi nhanh|limited|ltd|inc|llc|plc|co)\b")
 
 
+@lru_cache(maxsize=65536)   # business names repeat across decisions; the key is a pure function
 def name_key(name):
     """A business name folded for matching: no marks, no case, no legal form."""
     if not name:

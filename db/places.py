@@ -664,6 +664,14 @@ def _ward_of(D: _Data, pc: str, olds: set, mentions, skip, old_style: bool, plai
     return None
 
 
+@lru_cache(maxsize=4096)
+def _province_cell(province: str) -> tuple:
+    """(2025 code, frozenset of old province keys or None) named by a province cell: the few
+    distinct cells ("Hà Nội", "TP HCM") are read once, not once per address."""
+    pc, olds, _ = _province_of(_data(), _mentions(province, _data())[0])
+    return pc, (frozenset(olds) if olds else olds)
+
+
 @lru_cache(maxsize=200_000)
 def _locate_text(address: str | None, province: str | None) -> tuple:
     """(province code, ward code) for an address and a province cell."""
@@ -671,7 +679,8 @@ def _locate_text(address: str | None, province: str | None) -> tuple:
     mentions, plain = _mentions(address, D) if address else ([], True)
     pc, olds, am = None, None, None
     if province:
-        pc, olds, _ = _province_of(D, _mentions(province, D)[0])
+        pc, olds = _province_cell(province)
+        olds = set(olds) if olds else olds
     apc, aolds, am = _province_of(D, mentions)
     if pc is None:
         pc, olds = apc, aolds

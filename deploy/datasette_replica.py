@@ -10,8 +10,9 @@ The published file is immutable and changes at most nightly, so every 200 answer
                  stale-while-revalidate=60, stale-if-error=86400
   ETag: W/"<16 hex of the file's sha256>-<8 hex of the code: metadata, templates, plugins, static, db/>"
   X-Minhbach-Db: <sha256 of the database file>  (Datasette's own hash of it, as /-/databases.json shows)
-and a request whose If-None-Match names the current ETag is answered 304 at once, without any query
-(a CDN revalidates every few minutes for the price of a header). URLs stay stable and citable: the
+(a 200 without any Cache-Control, e.g. the index or a static file, gets the same), and a request whose
+If-None-Match names the current ETag is answered 304 at once, without any query (a CDN revalidates
+every few minutes for the price of a header). URLs stay stable and citable: the
 hash is in headers, not in URLs. Answers that Datasette marks uncacheable (``?_ttl=0``, a signed-in
 actor, a cookie being set) and requests carrying cookies or credentials are left exactly as they are.
 
@@ -89,6 +90,23 @@ def _public(ttl):
     return f"public, max-age={ttl}, {STALE}"
 
 
+def _cacheable(status, headers, personal, datasette, scope):
+    """The TTL to publish a response with, or None to leave it as Datasette made it.
+
+    Datasette's own ``max-age=N`` (its default_cache_ttl, or ``?_ttl=N``) becomes public; a 200 with no
+    Cache-Control at all (the index, custom pages, static files) gets the default TTL; ``no-cache``,
+    ``private``, anything that sets a cookie, and requests with cookies or credentials are left alone.
+    """
+    if status != 200 or personal or _header(headers, "set-cookie"):
+        return None
+    control = (_header(headers, "cache-control") or "").strip()
+    if not control:
+        return _ttl(datasette, scope) or None
+    if control.startswith("max-age=") and control[len("max-age="):].isdigit():
+        return int(control[len("max-age="):]) or None
+    return None
+
+
 def _matches(if_none_match, etag):
     if not if_none_match:
         return False
@@ -126,11 +144,10 @@ def asgi_wrapper(datasette):
                 if message["type"] == "http.response.start":
                     headers = [(k, v) for k, v in message.get("headers", [])]
                     headers.append((b"x-minhbach-db", tag.db_hash.encode()))
-                    control = (_header(headers, "cache-control") or "").strip()
-                    if message["status"] == 200 and not personal and control.startswith("max-age=") \
-                            and control[len("max-age="):].isdigit() and int(control[len("max-age="):]) > 0:
+                    ttl = _cacheable(message["status"], headers, personal, datasette, scope)
+                    if ttl:
                         headers = [(k, v) for k, v in headers if k.lower() not in (b"cache-control", b"etag")]
-                        headers.append((b"cache-control", _public(int(control[len("max-age="):])).encode()))
+                        headers.append((b"cache-control", _public(ttl).encode()))
                         headers.append((b"etag", tag.etag.encode()))
                     message = dict(message, headers=headers)
                 await send(message)
@@ -163,5 +180,17 @@ if __name__ == "__main__":
     from datasette.cli import cli
     from datasette.plugins import pm
 
-    pm.register(sys.modules[__name__], name="minhbach_replica")
+    # Registered under its module name (not __main__, which Datasette's plugin listing cannot read).
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import datasette_replica
+    pm.register(datasette_replica, name="minhbach_replica")
+    # nginx (and a CDN) log every request; a replica logging them again costs CPU and disk.
+    # MINHBACH_ACCESS_LOG=1 turns uvicorn's access log back on.
+    import uvicorn
+    _run = uvicorn.run
+
+    def run(app, **kwargs):
+        kwargs.setdefault("access_log", os.environ.get("MINHBACH_ACCESS_LOG") == "1")
+        return _run(app, **kwargs)
+    uvicorn.run = run
     sys.exit(cli())

@@ -5,6 +5,8 @@ marks and đ→d and expands common aliases (db/fold.py) before quoting, so "da 
 "ĐÀ NẴNG" find the same rows. trylast: Datasette registers its own escape_fts in the same hook;
 ours must be the one left standing.
 """
+import re
+
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
@@ -12,15 +14,16 @@ from db.fold import canonical, fold, fts_query
 
 
 def highlight(text, query, width=0):
-    """Mark the words of ``text`` whose folded form starts with a folded query word (HTML-safe)."""
+    """Mark the words of ``text`` that the search matched (HTML-safe): whole words, except the last
+    query word, which matches as a prefix (search as you type), as `fts_query` does."""
     if not text:
         return Markup("")
-    words = [w for w in canonical(query or "", for_query=True).split() if w]
-    import re
+    words = re.findall(r"\w+", canonical(query or "", for_query=True))
+    whole, prefix = set(words[:-1]), words[-1] if words else None
     parts, hits = [], []
     for token in re.split(r"(\w+)", str(text)):
         folded = fold(token)
-        if token and words and any(folded.startswith(w) for w in words) and re.match(r"\w", token):
+        if token and re.match(r"\w", token) and (folded in whole or (prefix and folded.startswith(prefix))):
             hits.append(len(parts))
             parts.append(Markup("<mark>") + escape(token) + Markup("</mark>"))
         else:
