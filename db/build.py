@@ -120,14 +120,15 @@ def build_establishments(conn):
         )
         group by establishment_id
     """)
-    # A recall names a company without a province: count it for the business of that name.
+    # A recall names a company without a province or tax code: match it on the folded name.
+    from db.enrich import name_key
+    conn.create_function("vn_name_key", 1, name_key, deterministic=True)
+    conn.execute("update establishments set name_key = vn_name_key(name)")
     conn.execute("""
         update establishments set recalls_count = (
             select count(*) from recalls r
-            where r.withdrawn is null
-              and substr(r.establishment_id, 1, instr(r.establishment_id, '|')) =
-                  substr(establishments.id, 1, instr(establishments.id, '|'))
-        ) where id like 'name:%'
+            where r.withdrawn is null and r.establishment_id = 'name:' || establishments.name_key || '|'
+        ) where name_key is not null
     """)
 
 

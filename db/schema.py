@@ -123,6 +123,7 @@ TABLES = {
         columns={
             "id": (str, "Establishment key: `tax:<tax code>` where known, else `name:<folded name>|<province code>`."),
             "name": (str, "Name as most recently published."),
+            "name_key": (str, "The name folded for matching (no marks, case or legal form): recalls naming it match on this."),
             "tax_code": (str, "Vietnamese tax code, where any source published it."),
             **PLACE,
             "jurisdiction": (str, "Country (ISO code)."),
@@ -133,7 +134,8 @@ TABLES = {
         pk="id",
         required={"id", "name"},
         fts=["name", "address", "province", "ward"],
-        indexes=[["province_code"], ["tax_code"], ["violations_count"], ["listings_count"], ["jurisdiction"]],
+        indexes=[["province_code"], ["tax_code"], ["name_key"], ["violations_count"], ["listings_count"],
+                 ["jurisdiction"]],
     ),
     "provinces": dict(
         columns={

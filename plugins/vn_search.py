@@ -40,6 +40,9 @@ def highlight(text, query, width=0):
 def prepare_connection(conn):
     conn.create_function("escape_fts", 1, lambda q: fts_query(q or ""), deterministic=True)
     conn.create_function("vn_fold", 1, lambda t: fold(t or ""), deterministic=True)
+    # The query as one folded phrase: the search ranks rows holding the words side by side first.
+    conn.create_function("vn_phrase", 1, lambda q: " ".join(re.findall(r"\w+", canonical(q or "", for_query=True))),
+                         deterministic=True)
 
 
 @hookimpl

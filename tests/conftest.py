@@ -73,5 +73,6 @@ def datasette(demo_db):
     return Datasette(
         [], immutables=[str(demo_db)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text()),
         plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"),
+        static_mounts=[("static", str(ROOT / "static"))],
         settings={"suggest_facets": False, "sql_time_limit_ms": 1500},
     )

@@ -327,7 +327,7 @@ def hostile(demo_db, tmp_path_factory):
     rowid = db.execute("select rowid from recalls where id = 'evil:1'").fetchone()[0]
     db.execute("insert into recalls_fts (rowid, folded) values (?, 'script alert sua doc')", [rowid])
     db["violations"].insert({"id": "evil:2", "source": "vn_news_violations", "source_id": "2", "url": "https://x.test/?a=<b>",
-                             "establishment": XSS, "establishment_id": eid, "violation": XSS, "province_code": "79",
+                             "establishment": XSS, "establishment_id": eid, "violation": XSS, "province_code": "79", "withdrawn": "2026-02-03",
                              "first_seen": seen, "last_seen": seen, "jurisdiction": "VN"})
     db["listings"].insert({"id": "evil:3", "source": "vn_news_listings", "source_id": "3", "url": "data:text/html,x",
                            "scheme": "OCOP", "rating": "5 sao", "product": XSS, "holder": XSS, "establishment_id": eid,
@@ -360,6 +360,12 @@ def test_certified_business_that_was_penalised_gets_a_notice(hostile):
     html = get(hostile, row_path("establishments", "name:xss " + XSS + "|79"))
     assert "có chứng nhận hoặc xếp hạng, và cũng đã bị xử phạt" in html
     assert "cũng đã bị xử phạt 1 lần" in get(hostile, row_path("listings", "evil:3"))
+
+
+def test_withdrawn_record_says_so(hostile):
+    html = get(hostile, row_path("violations", "evil:2"))
+    assert "Nguồn đã ngừng liệt kê bản ghi này từ 03/02/2026" in html and "no longer listed since 2026-02-03" in html
+    assert "nguồn vẫn đang liệt kê" in get(hostile, row_path("listings", "evil:3"))
 
 
 def test_non_web_source_url_is_not_a_link(hostile):
