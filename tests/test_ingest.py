@@ -161,3 +161,37 @@ def test_second_ingest_while_one_runs_exits_clearly(published):
         result = run_db("ingest", f"gb_fsa_prosecutions={SAMPLES / 'gb_fsa_prosecutions.csv'}", db=published,
                         check=False)
     assert result.returncode == 2 and "another ingest is running" in result.stderr
+
+
+def test_count_falling_by_half_fails_unless_forced(published, tmp_path):
+    half = _edited(tmp_path, lambda r: r[:20])
+    result = run_db("ingest", f"vn_news_violations={half}", db=published, check=False)
+    assert result.returncode == 1 and "FORCE=1" in result.stderr
+    assert rows(published, "select count(*) from violations where source = 'vn_news_violations' "
+                           "and withdrawn is null")[0][0] == 50
+    run_db("ingest", f"vn_news_violations={half}", "--force", db=published)
+    assert rows(published, "select count(*) from violations where source = 'vn_news_violations' "
+                           "and withdrawn is null")[0][0] == 20
+
+
+def test_curated_vietnamese_rows_get_their_2025_province(demo_db):
+    import json
+    placed = total = 0
+    for table in ("violations", "listings"):
+        for raw, code in rows(demo_db, f"select raw, province_code from {table} where jurisdiction = 'VN'"):
+            if (json.loads(raw).get("Tỉnh/thành") or "").strip():
+                total += 1
+                placed += code is not None
+    assert total and placed / total >= 0.95, (placed, total)
+
+
+def test_changes_feed(published, tmp_path):
+    run_db("ingest", f"vn_news_violations={_edited(tmp_path, lambda r: r[1:])}", db=published)
+    import asyncio
+    import yaml
+    from datasette.app import Datasette
+    from conftest import ROOT
+    ds = Datasette([], immutables=[str(published)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text()),
+                   plugins_dir=str(ROOT / "plugins"))
+    feed = asyncio.run(ds.client.get("/minhbach/changes.atom?since=2000-01-01"))
+    assert feed.status_code == 200 and "<feed" in feed.text and "withdrawn:" in feed.text
