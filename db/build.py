@@ -162,6 +162,12 @@ def build_fts(conn):
         conn.execute(f"insert into [{fts}] (rowid, folded) select rowid, vn_canonical({text}) from [{name}]")
 
 
+def build_views(conn):
+    for name, sql in schema.VIEWS.items():
+        conn.execute(f"drop view if exists [{name}]")
+        conn.execute(f"create view [{name}] as {sql}")
+
+
 def build_indexes(conn):
     for name, spec in schema.TABLES.items():
         for columns in spec["indexes"]:
@@ -178,6 +184,7 @@ def finalize(path):
         load_sources(conn)
         build_fts(conn)
         build_indexes(conn)
+        build_views(conn)
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
         check = conn.execute("PRAGMA integrity_check").fetchone()[0]

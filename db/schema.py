@@ -257,6 +257,26 @@ TABLES = {
     ),
 }
 
+# Slim views for the map (datasette-cluster-map draws any `latitude`/`longitude` columns and uses a
+# `popup` JSON column for the marker's popup): what it is, who, and a link to the record's page.
+_ROW_LINK = "'/minhbach/{table}/' || replace(replace(id, ':', '~3A'), '/', '~2F')"
+VIEWS = {
+    "map_violations": f"""
+        select id, establishment, violation, province_code, province, jurisdiction, source, geo_precision,
+               latitude, longitude,
+               json_object('title', establishment,
+                           'description', coalesce(violation, '') || coalesce(' — ' || sanction, ''),
+                           'link', {_ROW_LINK.format(table="violations")}) as popup
+        from violations where latitude is not null and withdrawn is null""",
+    "map_listings": f"""
+        select id, coalesce(holder, product) as name, scheme, rating, province_code, province, jurisdiction,
+               source, geo_precision, latitude, longitude,
+               json_object('title', coalesce(holder, product),
+                           'description', trim(scheme || ' ' || coalesce(rating, '')) || coalesce(' — ' || product, ''),
+                           'link', {_ROW_LINK.format(table="listings")}) as popup
+        from listings where latitude is not null and withdrawn is null""",
+}
+
 RECORD_TABLES = [name for name, t in TABLES.items() if t.get("record")]
 # Columns a source does not set itself: bookkeeping, or derived when the row is written.
 BOOKKEEPING = {"first_seen", "last_seen", "withdrawn"}

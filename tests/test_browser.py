@@ -95,9 +95,17 @@ def test_search_from_the_home_page(site, page):
 
 
 def test_map_shows_markers_for_demo_violations(site, page):
-    page.goto(site + "/minhbach/violations?jurisdiction=VN")
+    page.goto(site + "/ban-do")
+    page.click("a[href*='/minhbach/map_violations']")
     page.wait_for_selector(".leaflet-marker-icon, .marker-cluster", timeout=15000)
     assert page.locator(".leaflet-marker-icon, .marker-cluster").count() > 0
+    # Zoom out to the single clusters and open one marker's popup: it names the business and links to it.
+    page.locator(".leaflet-marker-icon").last.click()
+    popup = page.locator(".leaflet-popup-content")
+    if popup.count() == 0:   # a cluster: clicking zooms in; click a single marker after
+        page.wait_for_timeout(800)
+        page.locator(".leaflet-marker-icon:not(.marker-cluster)").first.click()
+    page.wait_for_selector(".leaflet-popup-content a[href*='/minhbach/violations/']", timeout=5000)
     shot(page, "map-violations")
 
 
