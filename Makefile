@@ -67,3 +67,8 @@ replicas: install
 
 replicas-stop:
 	$(PY) deploy/replicas.py stop
+
+# Benchmarks (about 10 minutes, synthetic data in bench/data/): prints the table, writes bench/results.json.
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) bench/run.py

@@ -80,21 +80,22 @@ class Server:
         self.stop()
         raise RuntimeError(f"{self.name} did not answer within {timeout}s; see {self.log_path}")
 
-    def stop(self):
+    def stop(self, grace=3):
+        """SIGTERM, then SIGKILL after `grace` seconds (uvicorn waits for requests still running)."""
         if self.proc and self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, signal.SIGTERM if grace else signal.SIGKILL)
             except ProcessLookupError:
                 pass
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=grace or 10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         self.proc = None
 
     def restart(self):
-        self.stop()
+        self.stop(grace=0)
         return self.start()
 
     def cpu_seconds(self):

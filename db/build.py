@@ -67,6 +67,11 @@ def apply_schema(path):
             for column, typ in columns.items():
                 if column not in table.columns_dict:
                     table.add_column(column, typ)
+        present = {row[1] for row in db.execute(f"pragma table_xinfo([{name}])")}  # xinfo lists generated ones
+        for column, (expression, _d) in spec.get("generated", {}).items():
+            if column not in present:
+                db.execute(f"alter table [{name}] add column [{column}] text "
+                           f"generated always as ({expression}) virtual")
     db.close()
 
 

@@ -8,6 +8,8 @@ Each table is a plain dict:
 - ``fts``: columns folded into the ``<table>_fts`` full-text index (see ``db/fold.py``).
 - ``indexes``: column lists indexed at finalize (every facet and filter column).
 - ``record``: True for tables filled by spiders; they share the provenance columns below.
+- ``generated``: name -> (SQL expression, description): columns SQLite computes (e.g. the year for
+  facets); never written by the pipelines.
 """
 
 # Columns every record table carries: where it came from and when we saw it.
@@ -66,8 +68,9 @@ TABLES = {
             "published_precision": (str, "Precision of `published`: `day`, `month` or `year`."),
         },
         required={"id", "source", "source_id", "url", "title"},
+        generated={"year": ("substr(published, 1, 4)", "Year the recall was published (for facets).")},
         fts=["title", "product", "brand", "model", "hazard", "company", "lots", "registration_no", "authority"],
-        indexes=[["published"], ["source"], ["jurisdiction"], ["category"], ["risk_class"],
+        indexes=[["published"], ["year"], ["source"], ["jurisdiction"], ["category"], ["risk_class"],
                  ["establishment_id"], ["withdrawn"], ["last_seen"]],
     ),
     "violations": dict(
@@ -91,8 +94,9 @@ TABLES = {
             "decided_precision": (str, "Precision of `decided`: `day`, `month` or `year`."),
         },
         required={"id", "source", "source_id", "url", "establishment"},
+        generated={"year": ("substr(decided, 1, 4)", "Year of the decision (for facets).")},
         fts=["establishment", "address", "violation", "sanction", "authority", "province", "ward"],
-        indexes=[["decided"], ["source"], ["province_code"], ["ward_code"], ["jurisdiction"],
+        indexes=[["decided"], ["year"], ["source"], ["province_code"], ["ward_code"], ["jurisdiction"],
                  ["establishment_id"], ["tax_code"], ["fine_vnd"], ["withdrawn"], ["last_seen"]],
     ),
     "listings": dict(
@@ -115,8 +119,9 @@ TABLES = {
             "valid_until_precision": (str, "Precision of `valid_until`."),
         },
         required={"id", "source", "source_id", "url", "scheme"},
+        generated={"year": ("substr(valid_from, 1, 4)", "Year the certificate or rating was granted (for facets).")},
         fts=["product", "holder", "address", "scheme", "rating", "authority", "province", "ward"],
-        indexes=[["valid_from"], ["source"], ["scheme"], ["rating"], ["province_code"], ["ward_code"],
+        indexes=[["valid_from"], ["year"], ["source"], ["scheme"], ["rating"], ["province_code"], ["ward_code"],
                  ["jurisdiction"], ["establishment_id"], ["withdrawn"], ["last_seen"]],
     ),
     "establishments": dict(

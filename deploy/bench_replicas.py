@@ -2,11 +2,12 @@
 """One replica direct vs N replicas behind nginx: same run, same load, measured with wrk.
 
     .venv/bin/python deploy/bench_replicas.py [--n 2] [--db db/minhbach.db] [--duration 10]
-                                              [--connections 16] [--json out.json]
+                                              [--connections 16] [--rounds 3] [--json out.json]
 
 Starts `deploy/replicas.py` (N replicas behind nginx, loopback only), then for each page — a table's
 JSON and a full-text search — runs the same wrk load (1 thread, fixed connections, fixed duration,
-after a warm-up) first against replica 0 directly, then against nginx, and prints req/s and p99.
+after a warm-up) against replica 0 directly and against nginx, alternating the order over a few rounds,
+and prints the median req/s and p99 of each.
 Everything runs on this machine: wrk, nginx and the replicas share its cores, so the gain from N
 replicas is capped by the number of cores (on 2 cores: well under 2x). Without --db, a demo database
 is built in a temporary folder. wrk is the Debian package `wrk` (installed with apt-get when missing).
@@ -20,7 +21,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +69,18 @@ def wrk(binary, url, duration, connections):
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total, "errors": non2xx + socket_errors}
 
 
+def cpu_seconds(pids):
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2)
@@ -76,6 +88,8 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per setup, order alternated; "
+                                                              "the median is reported (default 3)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
     binary = find_wrk()
@@ -92,27 +106,40 @@ def main(argv=None):
         try:
             state = json.loads((run_dir / "state.json").read_text())
             direct = state["replicas"][0]["port"]
+            pids = [r["pid"] for r in state["replicas"]]
             targets = [("1 replica, direct", direct), (f"{args.n} replicas behind nginx", port)]
             results = []
             for page, path in PAGES:
-                for label, target in targets:
-                    url = f"http://127.0.0.1:{target}{path}"
-                    wrk(binary, url, args.warmup, args.connections)
-                    measured = wrk(binary, url, args.duration, args.connections)
-                    results.append({"page": page, "path": path, "setup": label, **measured})
-                    print(f"  {page:<12} {label:<26} {measured['rps']:>8.1f} req/s  p99 {measured['p99_ms']:>7.1f} ms",
-                          file=sys.stderr, flush=True)
+                runs = {label: [] for label, _t in targets}
+                for round_ in range(args.rounds):
+                    # Alternate the order, so a neighbour's load on the machine does not favour one setup.
+                    for label, target in (targets if round_ % 2 == 0 else targets[::-1]):
+                        url = f"http://127.0.0.1:{target}{path}"
+                        wrk(binary, url, args.warmup, args.connections)
+                        before = cpu_seconds(pids)
+                        measured = wrk(binary, url, args.duration, args.connections)
+                        measured["cpu_ms_per_request"] = 1000 * (cpu_seconds(pids) - before) / max(1, measured["requests"])
+                        runs[label].append(measured)
+                        print(f"  {page:<12} {label:<26} {measured['rps']:>8.1f} req/s  "
+                              f"p99 {measured['p99_ms']:>7.1f} ms", file=sys.stderr, flush=True)
+                for label, measured in runs.items():
+                    median = sorted(measured, key=lambda m: m["rps"])[len(measured) // 2]
+                    results.append({"page": page, "path": path, "setup": label, **median,
+                                    "errors": sum(m["errors"] for m in measured),
+                                    "rps_all": [m["rps"] for m in measured]})
         finally:
             subprocess.run([python, str(SCRIPT), "stop", "--run-dir", str(run_dir)], cwd=ROOT,
                            stdout=subprocess.DEVNULL)
     cores = os.cpu_count()
-    print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s per row, loopback, {cores} cores shared by wrk, "
-          f"nginx and the replicas; database {'demo' if not args.db else args.db}\n")
-    print("| page | setup | req/s | p50 ms | p99 ms | requests | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, {args.rounds} rounds per row (median shown, "
+          f"all req/s in brackets), loopback, {cores} cores shared by wrk, nginx and the replicas; "
+          f"database {'demo' if not args.db else args.db}\n")
+    print("| page | setup | req/s | p50 ms | p99 ms | errors | replica CPU ms/req | req/s of each round |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     for r in results:
         print(f"| {r['page']} `{r['path']}` | {r['setup']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['requests']} | {r['errors']} |")
+              f"{r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms_per_request']:.1f} | "
+              f"{', '.join(f'{x:.0f}' for x in r['rps_all'])} |")
     for page, _path in PAGES:
         one, many = [r for r in results if r["page"] == page]
         print(f"\n{page}: {many['rps'] / one['rps']:.2f}x the throughput of one replica "

@@ -14,7 +14,9 @@ The published file is immutable and changes at most nightly, so every 200 answer
 If-None-Match names the current ETag is answered 304 at once, without any query (a CDN revalidates
 every few minutes for the price of a header). URLs stay stable and citable: the
 hash is in headers, not in URLs. Answers that Datasette marks uncacheable (``?_ttl=0``, a signed-in
-actor, a cookie being set) and requests carrying cookies or credentials are left exactly as they are.
+actor, a cookie being set) and requests carrying cookies or credentials are left exactly as they are;
+the answers made public lose Datasette's ``Vary: Cookie, Authorization``, which stops most CDNs from
+caching anything (this site has no sign-in: an anonymous answer is everyone's answer).
 
 ``/-/health`` answers 200 ``{"ok": true, "db": "<sha256>"}`` once the file answers a query, 503
 otherwise; never cached. deploy/replicas.py waits on it before putting a replica behind nginx.
@@ -107,6 +109,18 @@ def _cacheable(status, headers, personal, datasette, scope):
     return None
 
 
+def _public_vary(vary):
+    """Vary for an answer made public: without Cookie and Authorization.
+
+    Datasette adds ``Vary: Cookie, Authorization`` everywhere; most CDNs then refuse to cache (Akamai
+    caches nothing that varies on more than Accept-Encoding, Vercel nothing that varies on Cookie).
+    The answers made public here come from requests without cookies or credentials, on a site with no
+    sign-in, so they are the same for everyone.
+    """
+    kept = [v.strip() for v in (vary or "").split(",") if v.strip() and v.strip().lower() not in ("cookie", "authorization")]
+    return ", ".join(kept)
+
+
 def _matches(if_none_match, etag):
     if not if_none_match:
         return False
@@ -146,9 +160,13 @@ def asgi_wrapper(datasette):
                     headers.append((b"x-minhbach-db", tag.db_hash.encode()))
                     ttl = _cacheable(message["status"], headers, personal, datasette, scope)
                     if ttl:
-                        headers = [(k, v) for k, v in headers if k.lower() not in (b"cache-control", b"etag")]
+                        vary = _public_vary(_header(headers, "vary"))
+                        headers = [(k, v) for k, v in headers
+                                   if k.lower() not in (b"cache-control", b"etag", b"vary")]
                         headers.append((b"cache-control", _public(ttl).encode()))
                         headers.append((b"etag", tag.etag.encode()))
+                        if vary:
+                            headers.append((b"vary", vary.encode()))
                     message = dict(message, headers=headers)
                 await send(message)
 

@@ -361,7 +361,8 @@ class Nginx:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: see {self.prefix}/error.log")
+                errors = (self.prefix / "error.log").read_text(errors="replace").strip().splitlines()[-3:]
+                raise RuntimeError(f"nginx exited ({self.prefix}/error.log): " + " | ".join(errors))
             try:
                 status, _h, _b = http_get(f"http://{self.host}:{self.port}/-/health", timeout=2)
                 if status == 200:
@@ -370,9 +371,6 @@ class Nginx:
                 pass
             time.sleep(0.1)
         raise RuntimeError("nginx does not answer")
-
-    def workers(self):
-        return {pid for pid, line in children(self.proc.pid).items() if "shutting down" not in line}
 
     def reload(self, timeout=40):
         """`nginx -s reload` (graceful: old workers finish their requests), then wait until the old
@@ -435,9 +433,14 @@ class Supervisor:
 
     def copy_for(self, slot, expected=None):
         sha, version = install_copy(self.published, self.slot_dir(slot))
-        if expected and sha != expected:
-            raise Changing("the published file changed during the swap")
-        check_and_inspect(version, sha, self.run_dir / "inspect")
+        try:
+            if expected and sha != expected:
+                raise Changing("the published file changed during the swap")
+            check_and_inspect(version, sha, self.run_dir / "inspect")
+        except BaseException:
+            if not any(r.version == version for r in self.replicas):
+                shutil.rmtree(version, ignore_errors=True)   # a refused file leaves no copy behind
+            raise
         return sha, version
 
     def ports(self):
@@ -486,6 +489,8 @@ class Supervisor:
                     new.wait_healthy()
                 except Exception:
                     new.stop(grace=5)
+                    if not any(r.version == version for r in self.replicas):
+                        shutil.rmtree(version, ignore_errors=True)
                     raise
                 self.replicas[slot] = new
                 self.nginx.write(self.ports())

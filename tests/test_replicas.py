@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatch
 from pathlib import Path
@@ -152,6 +151,7 @@ def test_replica_headers_etag_and_health(replica):
     assert status == 200
     assert headers["x-minhbach-db"] == replica.sha
     assert headers["cache-control"].startswith("public, max-age=300")
+    assert "cookie" not in headers.get("vary", "").lower()   # a CDN caches it
     etag = headers["etag"]
     assert etag.startswith(f'W/"{replica.sha[:16]}-')
 
@@ -166,6 +166,7 @@ def test_replica_headers_etag_and_health(replica):
     assert status == 200 and headers["cache-control"] == "no-cache" and "etag" not in headers
     status, headers, _ = get(replica.port, "/minhbach/recalls.json?_size=1", {"Cookie": "ds_actor=x"})
     assert "public" not in headers.get("cache-control", "")
+    assert "cookie" in headers.get("vary", "").lower()
     status, headers, _ = get(replica.port, "/minhbach/no_such_table")
     assert status == 404 and "etag" not in headers
 
@@ -424,3 +425,23 @@ def test_rolling_swap_fails_no_request_and_serves_the_new_file(cluster, tmp_path
         status, headers, body = get(cluster["port"], f"/minhbach/recalls.json?id={record_id}&_shape=array")
         assert status == 200 and headers["x-minhbach-db"] == new_sha
         assert json.loads(body)[0]["title"] == "ROLLING SWAP CHECK"
+
+
+@pytest.mark.slow
+def test_a_broken_publish_keeps_the_old_replicas_serving(cluster):
+    before = cluster["state"]()
+    broken = cluster["published"].with_name(".broken.db")
+    broken.write_bytes(b"SQLite format 3\x00" + os.urandom(8192))   # a header, then noise
+    os.replace(broken, cluster["published"])
+    deadline = time.monotonic() + 60
+    while cluster["state"]()["error"] is None:
+        assert time.monotonic() < deadline, "the broken file was not refused"
+        time.sleep(0.2)
+    after = cluster["state"]()
+    assert after["status"] == "ready" and after["db"] == before["db"] and after["swaps"] == 0
+    assert [(r["port"], r["pid"]) for r in after["replicas"]] == [(r["port"], r["pid"]) for r in before["replicas"]]
+    for _ in range(4):
+        status, headers, _ = get(cluster["port"], "/minhbach/recalls.json?_size=1")
+        assert status == 200 and headers["x-minhbach-db"] == before["db"]
+    copies = list(cluster["run_dir"].glob("replica-*/*/minhbach.db"))
+    assert len(copies) == 2, copies   # the refused file's copy was removed

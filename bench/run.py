@@ -1,0 +1,162 @@
+"""`make bench`: every benchmark in one run, side by side; prints the table, writes bench/results.json
+(one object per measurement: name, ours, peer, ratio, target, met, plus context fields) and the
+results section of bench/README.md. Details (every run, probes, profile) go to bench/data/details.json.
+
+Budget: under 15 minutes on the 2-core machine (about 10 with the defaults). Everything synthetic
+lives in bench/data/ (git-ignored); no server outlives the run; nothing leaves 127.0.0.1.
+
+    .venv/bin/python bench/run.py [--quick] [--ingest-reps 3] [--serve-duration 4] [--serve-reps 3]
+                                  [--map-reps 3] [--profile] [--ingest-1m] [--skip ingest,serve,map]
+"""
+import argparse
+import datetime
+import json
+import platform
+import re
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import BENCH, DATA, log, write_json  # noqa: E402
+import ingest  # noqa: E402
+
+
+def fmt(v):
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        return f"{v:,.2f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{v:,.1f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def table(results):
+    rows = [("measurement", "ours", "peer", "ratio", "target", "met")]
+    for r in results:
+        ratio = fmt(r.get("ratio"))
+        if r.get("ratio_is_lower_bound"):
+            ratio = "≥ " + ratio
+        rows.append((r["name"], fmt(r.get("ours")), fmt(r.get("peer")), ratio, r.get("target") or "–",
+                     fmt(r.get("met")) if r.get("met") is not None else "–"))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    widths[0] = min(widths[0], 96)
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [str(row[0])[:widths[0]].ljust(widths[0])] + [str(c).rjust(w) for c, w in zip(row[1:], widths[1:])]
+        lines.append("  ".join(cells))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown(results):
+    out = ["| measurement | ours | peer | ratio | target | met |", "|---|---:|---:|---:|---|---|"]
+    for r in results:
+        ratio = fmt(r.get("ratio"))
+        if r.get("ratio_is_lower_bound"):
+            ratio = "≥ " + ratio
+        met = r.get("met")
+        out.append(f"| {r['name']} | {fmt(r.get('ours'))} | {fmt(r.get('peer'))} | {ratio} | "
+                   f"{r.get('target') or '–'} | {'–' if met is None else ('**yes**' if met else '**no**')} |")
+    return "\n".join(out)
+
+
+def update_readme(results, meta):
+    readme = BENCH / "README.md"
+    if not readme.exists():
+        return
+    text = readme.read_text(encoding="utf-8")
+    block = (f"<!-- results:start (written by bench/run.py) -->\n"
+             f"Latest run: **{meta['date']}**, {meta['machine']}, total {meta['total_s']:.0f} s "
+             f"(`{meta['command']}`).\n\n{markdown(results)}\n<!-- results:end -->")
+    new = re.sub(r"<!-- results:start.*?<!-- results:end -->", lambda m: block, text, flags=re.S)
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="one repetition everywhere, short runs (a smoke run)")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--ingest-reps", type=int, default=3)
+    parser.add_argument("--serve-duration", type=int, default=4)
+    parser.add_argument("--serve-reps", type=int, default=3)
+    parser.add_argument("--map-reps", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="also profile one ingest with py-spy (+1 ingest)")
+    parser.add_argument("--ingest-1m", action="store_true",
+                        help="also run our ingest on 1M rows (about 8 minutes more: outside the 15-minute budget)")
+    parser.add_argument("--skip", default="", help="comma-separated: ingest, serve, map")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.ingest_reps, args.serve_duration, args.serve_reps, args.map_reps = 1, 2, 1, 1
+    skip = set(filter(None, args.skip.split(",")))
+    started = time.perf_counter()
+    DATA.mkdir(parents=True, exist_ok=True)
+    results, details = [], {}
+
+    # 1. Ingest at 100k (ours end to end vs the raw limit), then the 1M file for serving and the map.
+    db100k = DATA / f"ingest_{args.rows}" / "minhbach.db"
+    if "ingest" not in skip or not db100k.exists():
+        r, d, db100k, published = ingest.bench(args.rows, args.ingest_reps, profile=args.profile)
+        results += r
+        details["ingest"] = d
+    else:
+        published = ingest.published_rows(db100k)
+    db1m = DATA / "serve_1m" / "minhbach.db"
+    copies = max(1, 1_000_000 // len(published[1]))
+    t = time.perf_counter()
+    raw_1m = ingest.build_serving_db(db100k, db1m, published, copies=copies)
+    n1m = copies * len(published[1])
+    log(f"1M file: raw limit (executemany + FTS + indexes) {raw_1m:.1f}s for {n1m:,} rows "
+        f"({n1m / raw_1m:,.0f} rows/s); built in {time.perf_counter() - t:.1f}s")
+    details["serving_db"] = {"rows": n1m, "raw_limit_s": round(raw_1m, 2), "mb": round(db1m.stat().st_size / 1e6)}
+    del published
+    if args.ingest_1m:
+        csv_1m = ingest.csv_for(1_000_000)
+        s = ingest.run_ours(csv_1m, DATA / "ingest_1000000" / "minhbach.db")
+        log(f"ingest ours 1M: {s:.1f}s ({1e6 / s:,.0f} rows/s)")
+        results.append({"name": "ingest 1M rows/s (CSV -> published; limit measured on the 1M serving file)",
+                        "ours": round(1e6 / s), "peer": round(n1m / raw_1m), "ratio": round((1e6 / s) / (n1m / raw_1m), 3),
+                        "target": ">= 0.25", "met": (1e6 / s) / (n1m / raw_1m) >= 0.25, "unit": "rows/s",
+                        "ours_s": round(s, 1), "peer_s": round(raw_1m, 1), "single_run": True})
+
+    # 2. Serving at 1M rows.
+    if "serve" not in skip:
+        import serve
+        r, d = serve.bench(db1m, args.serve_duration, args.serve_reps)
+        results += r
+        details["serve"] = d
+
+    # 3. Map in headless Chromium.
+    if "map" not in skip:
+        import map as map_bench
+        r, d = map_bench.bench(args.map_reps)
+        results += r
+        details["map"] = d
+
+    total = time.perf_counter() - started
+    meta = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}, "
+                       f"SQLite {sqlite3.sqlite_version}",
+            "total_s": total, "command": "make bench" + (" (" + " ".join(argv or sys.argv[1:]) + ")" if (argv or sys.argv[1:]) else "")}
+    write_json(BENCH / "results.json", results)
+    write_json(DATA / "details.json", {"meta": meta, **details})
+    update_readme(results, meta)
+    print()
+    print(table(results))
+    met = [r for r in results if r.get("met") is not None]
+    print(f"\n{sum(r['met'] for r in met)} of {len(met)} targets met · total {total / 60:.1f} min · "
+          f"bench/results.json, bench/data/details.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
