@@ -29,7 +29,10 @@ SOURCE = "vn_news_violations"
 
 
 def csv_for(n):
-    path = DATA / f"violations_{n}.csv"
+    """The synthetic CSV of n rows, generated once per version of bench/gen.py (it is deterministic)."""
+    import hashlib
+    version = hashlib.sha1(Path(gen.__file__).read_bytes()).hexdigest()[:8]
+    path = DATA / f"violations_{n}_{version}.csv"
     if not path.exists():
         t = time.perf_counter()
         gen.generate(n, path)

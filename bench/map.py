@@ -149,7 +149,10 @@ def bench(reps=3, load_all_limit=20):
                                      ("ours_1m", lambda: ours_once(browser, s1m.base)),
                                      ("stock_100k", lambda: stock_once(browser, s100k.base,
                                                                        load_all_limit if rep == 0 else 0))):
-                        r = fn()
+                        try:
+                            r = fn()
+                        except Exception as error:      # one failed page load is recorded, not fatal
+                            r = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
                         runs[name].append(r)
                         log(f"map rep {rep + 1} {name}: " + json.dumps(r, ensure_ascii=False))
             finally:
@@ -168,11 +171,13 @@ def bench(reps=3, load_all_limit=20):
 def measurements(summary, runs):
     o100, o1m, st = summary["ours_100k"], summary["ours_1m"], summary["stock_100k"]
     stock_all = runs["stock_100k"][0] if runs["stock_100k"] else {}
+    stock_errors = [r["error"] for r in runs["stock_100k"] if "error" in r]
+    ours_errors = [r["error"] for name in ("ours_100k", "ours_1m") for r in runs[name] if "error" in r]
     out = [
         {"name": "map 100k: ms until the whole table is visible (ours: aggregates; stock: its first 1,000 markers)",
          "ours": o100["ms"], "peer": st["ms"], "ratio": _ratio(st["ms"], o100["ms"]),
          "target": f"ours <= {TARGET_MS} ms", "met": o100["ms"] is not None and o100["ms"] <= TARGET_MS,
-         "ours_bytes": o100["bytes"], "peer_bytes": st["bytes"]},
+         "ours_bytes": o100["bytes"], "peer_bytes": st["bytes"], "errors": (ours_errors + stock_errors) or None},
         {"name": "map 100k: ms until all 100k rows are on the map (stock: click 'load all', bounded)",
          "ours": o100["ms"], "peer": stock_all.get("load_all_ms"),
          "ratio": _ratio(stock_all.get("load_all_ms"), o100["ms"]), "target": None, "met": None,

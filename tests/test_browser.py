@@ -171,3 +171,48 @@ def test_scraped_html_stays_inert(browser, tmp_path):
     finally:
         process.terminate()
         process.wait()
+
+
+CONTRAST_JS = """() => {
+  const parse = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = el => { for (; el; el = el.parentElement) { const c = parse(getComputedStyle(el).backgroundColor);
+                               if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3); } return [255, 255, 255]; };
+  const failures = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const style = getComputedStyle(el);
+    if (!own || style.visibility === 'hidden' || style.display === 'none' || !el.getClientRects().length) continue;
+    const fg = parse(style.color).slice(0, 3), bg = background(el);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) failures.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)} < ${needed} "${el.textContent.trim().slice(0, 40)}"`);
+  }
+  return failures;
+}"""
+PAGES = ["/", "/minhbach/search?q=sua", "/ma-vach?gtin=3555801358876", "/nguon", "/thong-ke", "/api", "/gan-toi",
+         "/ban-do", "/minhbach/recalls/us_fda_recalls~3A219865"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_accessibility_basics(site, page, path):
+    """lang="vi", one h1 and no skipped heading level, every input labelled, text contrast ≥ WCAG AA."""
+    page.goto(site + path)
+    assert page.locator("html").get_attribute("lang") == "vi"
+    levels = [int(tag[1]) for tag in page.eval_on_selector_all("main h1, main h2, main h3, main h4, h1",
+                                                                 "els => els.map(e => e.tagName)")]
+    assert levels.count(1) == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels
+    unlabelled = page.eval_on_selector_all(
+        "input:not([type=hidden]):not([type=submit]), select, textarea",
+        "els => els.filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name)")
+    assert unlabelled == []
+    assert page.evaluate(CONTRAST_JS) == []
+
+
+def test_contrast_check_catches_pale_text(page):
+    page.set_content('<html lang="vi"><body><p style="color:#ccc">nhạt quá</p><p>đủ đậm</p></body></html>')
+    failures = page.evaluate(CONTRAST_JS)
+    assert len(failures) == 1 and "nhạt quá" in failures[0]
