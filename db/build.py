@@ -208,11 +208,11 @@ def smoke(path, metadata=None):
     metadata = Path(metadata or os.environ.get("MINHBACH_METADATA") or ROOT / "metadata.yml")
 
     async def check():
-        ds = Datasette([], metadata=yaml.safe_load(metadata.read_text()),
+        ds = Datasette([], metadata=yaml.safe_load(metadata.read_text()), settings={"suggest_facets": False},
                        plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"))
         ds.add_database(Database(ds, path=str(path), is_mutable=False), name=DATABASE_NAME)
         for table in schema.RECORD_TABLES:
-            response = await ds.client.get(f"/{DATABASE_NAME}/{table}.json?_size=1")
+            response = await ds.client.get(f"/{DATABASE_NAME}/{table}.json?_size=1&_nofacet=1&_nocount=1")
             if response.status_code != 200:
                 raise BuildError(f"smoke test: /{DATABASE_NAME}/{table}.json answered {response.status_code}")
     try:

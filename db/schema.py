@@ -96,7 +96,8 @@ TABLES = {
         required={"id", "source", "source_id", "url", "establishment"},
         generated={"year": ("substr(decided, 1, 4)", "Year of the decision (for facets).")},
         fts=["establishment", "address", "violation", "sanction", "authority", "province", "ward"],
-        indexes=[["decided"], ["year"], ["source"], ["province_code"], ["ward_code"], ["jurisdiction"],
+        indexes=[["decided"], ["year"], ["source"], ["province"], ["province_code"], ["ward_code"], ["jurisdiction"],
+                 ["authority"],
                  ["establishment_id"], ["tax_code"], ["fine_vnd"], ["withdrawn"], ["last_seen"]],
     ),
     "listings": dict(
@@ -121,7 +122,8 @@ TABLES = {
         required={"id", "source", "source_id", "url", "scheme"},
         generated={"year": ("substr(valid_from, 1, 4)", "Year the certificate or rating was granted (for facets).")},
         fts=["product", "holder", "address", "scheme", "rating", "authority", "province", "ward"],
-        indexes=[["valid_from"], ["year"], ["source"], ["scheme"], ["rating"], ["province_code"], ["ward_code"],
+        indexes=[["valid_from"], ["year"], ["source"], ["scheme"], ["rating"], ["province"], ["province_code"],
+                 ["ward_code"],
                  ["jurisdiction"], ["establishment_id"], ["withdrawn"], ["last_seen"]],
     ),
     "establishments": dict(
@@ -139,7 +141,7 @@ TABLES = {
         pk="id",
         required={"id", "name"},
         fts=["name", "address", "province", "ward"],
-        indexes=[["province_code"], ["tax_code"], ["name_key"], ["violations_count"], ["listings_count"],
+        indexes=[["province"], ["province_code"], ["tax_code"], ["name_key"], ["violations_count"], ["listings_count"],
                  ["jurisdiction"]],
     ),
     "provinces": dict(
@@ -169,7 +171,7 @@ TABLES = {
         },
         pk="ward_code",
         required={"ward_code", "ward"},
-        fts=["ward", "province"], indexes=[["province_code"]],
+        fts=["ward", "province"], indexes=[["province_code"], ["province"]],
     ),
     "ward_aliases": dict(
         columns={
@@ -185,7 +187,7 @@ TABLES = {
         },
         pk=("old_ward_code", "ward_code"),
         required={"old_ward_code", "ward_code"},
-        fts=[], indexes=[["ward_code"], ["province_code"]],
+        fts=[], indexes=[["ward_code"], ["province_code"], ["province"], ["old_province"]],
     ),
     "gs1_prefixes": dict(
         columns={
@@ -232,7 +234,7 @@ TABLES = {
         },
         pk=("run_id", "source"),
         required={"run_id", "source", "status"},
-        fts=[], indexes=[["source"], ["status"]],
+        fts=[], indexes=[["source"], ["status"], ["finished"]],
     ),
     "rejects": dict(
         columns={
@@ -258,7 +260,7 @@ TABLES = {
         },
         pk=("table_name", "record_id", "version"),
         required={"table_name", "record_id", "version"},
-        fts=[], indexes=[["record_id"], ["run_id"]],
+        fts=[], indexes=[["record_id"], ["run_id"], ["replaced"], ["table_name"]],
     ),
 }
 
