@@ -247,3 +247,9 @@ EMPTY_FTS = fts_table(["Đà Nẵng", "Công ty cổ phần", "ho chi minh"])
 @given(st.text())
 def test_fts_query_never_breaks_fts5(text):
     EMPTY_FTS.execute("SELECT rowid FROM doc WHERE doc MATCH ?", (fts_query(text),)).fetchall()
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x1EFF), max_size=60))
+def test_fast_fold_path_equals_the_slow_path(text):
+    from db.fold import _fold_slow
+    assert fold(text) == _fold_slow(text)
