@@ -12,6 +12,9 @@ if name and name ~= "" then
   end
 end
 
+-- A different sequence every run (WRK_SEED), so that a response cache sees new rows each time.
+math.randomseed(tonumber(os.getenv("WRK_SEED") or "") or os.time())
+
 if #paths > 0 then
   request = function()
     return wrk.format("GET", paths[math.random(#paths)])

@@ -27,7 +27,8 @@ Permissions: the same view-instance / view-database / view-table checks as the t
 Configuration (metadata ``plugins: map-grid:``, optional): ``max_points`` (5000),
 ``latitude_column`` / ``longitude_column`` (default ``latitude``/``longitude``, or ``lat``/``lon``…),
 ``label_column`` (default: the first of name, establishment, title, holder, product, ward, province),
-``warm`` (default true: build the indexes of every table with coordinates when the server starts).
+``warm`` (default true: build the indexes of every table with coordinates when the server starts,
+in a background thread; in-process uses such as the build's smoke test do not warm).
 """
 import asyncio
 import concurrent.futures
@@ -423,24 +424,19 @@ def register_routes():
     ]
 
 
-@hookimpl
-def startup(datasette):
-    """Build the index of every table with coordinates in the background, so the first map is fast."""
-    async def inner():
-        if not (datasette.plugin_config(PLUGIN) or {}).get("warm", True):
-            return
-        jobs = []
-        for db in list(datasette.databases.values()):
-            if db.is_memory or not db.path:
+async def _warm(datasette):
+    """Start building the index of every table with coordinates (in the background thread)."""
+    if not (datasette.plugin_config(PLUGIN) or {}).get("warm", True):
+        return
+    for db in list(datasette.databases.values()):
+        if db.is_memory or not db.path:
+            continue
+        for table in await db.table_names():
+            try:
+                _db, table, lat, lon, columns = await _table_info(datasette, db.name, table)
+            except (BadRequest, LookupError):
                 continue
-            for table in await db.table_names():
-                try:
-                    _db, table, lat, lon, columns = await _table_info(datasette, db.name, table)
-                except (BadRequest, LookupError):
-                    continue
-                jobs.append((db, table, lat, lon, {c for c in FILTERS if c in columns}))
-        for db, table, lat, lon, has in jobs:
-            key = (db.name, table, (), _version(db))
+            has = {c for c in FILTERS if c in columns}
 
             def make(db=db, table=table, lat=lat, lon=lon, has=has):
                 def job():
@@ -450,5 +446,21 @@ def startup(datasette):
                     finally:
                         conn.close()
                 return _executor.submit(job)
-            _future(key, make)
-    return inner
+            _future((db.name, table, (), _version(db)), make)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Warm the indexes when a server starts (the ASGI lifespan startup that uvicorn sends), so the first
+    map is fast. Not on Datasette objects used in process (the build's smoke test, tests): they never
+    receive a lifespan event, and build an index only when a map is asked for."""
+    def wrap(app):
+        async def warm_on_startup(scope, receive, send):
+            if scope["type"] == "lifespan":
+                try:
+                    await _warm(datasette)
+                except Exception:      # warming is an optimisation: never stop a server over it
+                    pass
+            return await app(scope, receive, send)
+        return warm_on_startup
+    return wrap

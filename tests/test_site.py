@@ -371,3 +371,15 @@ def test_withdrawn_record_says_so(hostile):
 def test_non_web_source_url_is_not_a_link(hostile):
     html = get(hostile, row_path("recalls", "evil:1"))
     assert "javascript:alert(1)" in html and "không phải liên kết web" in html
+
+
+def test_map_page_links_to_the_aggregated_national_map(datasette):
+    import asyncio
+    import re
+    page = asyncio.run(datasette.client.get("/ban-do")).text
+    links = set(re.findall(r'href="(/static/map/index\.html\?table=\w+)"', page))
+    assert links == {"/static/map/index.html?table=violations", "/static/map/index.html?table=listings"}
+    for link in links:
+        assert asyncio.run(datasette.client.get(link.split("?")[0])).status_code == 200
+    data = asyncio.run(datasette.client.get("/-/map/violations.json?zoom=5&bbox=100,8,118,24")).json()
+    assert data
