@@ -56,6 +56,25 @@ def run_db(*args, db, check=True, env=None):
     return result
 
 
+def query(db, sql, *params):
+    """Rows of one query on a database file."""
+    import sqlite3
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def published(demo_db, tmp_path):
+    """A private copy of the demo database, as a maintainer's published file."""
+    import shutil
+    db = tmp_path / "minhbach.db"
+    shutil.copy(demo_db, db)
+    return db
+
+
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory):
     """The demo database, built once per test session from the bundled samples."""

@@ -2,7 +2,6 @@
 the affected source keeps its rows, the failure is reported, and the other sources carry on."""
 import os
 import resource
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -14,17 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import ROOT, SAMPLES, parse_file, run_db
+from conftest import ROOT, SAMPLES, parse_file, query, run_db
 from scrapers.spiders.fr_rappelconso import FrRappelconsoSpider
 from scrapers.spiders.vn_news_violations import VnNewsViolationsSpider
-
-
-def query(db, sql, *params):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def intact(db):
@@ -33,13 +24,6 @@ def intact(db):
 
 def last_run(db, source):
     return query(db, "select status, error, rejected from runs where source = ? order by run_id desc limit 1", source)[0]
-
-
-@pytest.fixture
-def published(demo_db, tmp_path):
-    db = tmp_path / "minhbach.db"
-    shutil.copy(demo_db, db)
-    return db
 
 
 class Slow(BaseHTTPRequestHandler):

@@ -2,42 +2,24 @@
 import csv
 import hashlib
 import io
-import shutil
-import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import SAMPLES, parse_file, run_db, shared_file
+from conftest import SAMPLES, parse_file, query, run_db, shared_file
 from scrapers.spiders.gb_fsa_prosecutions import GbFsaProsecutionsSpider
-
-
-def rows(db, sql, *params):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def published(demo_db, tmp_path):
-    """A private copy of the demo database, as a maintainer's published file."""
-    db = tmp_path / "minhbach.db"
-    shutil.copy(demo_db, db)
-    return db
-
-
 def test_demo_has_records_with_url_and_source(demo_db):
     for table in ("recalls", "violations", "listings"):
-        (count, missing), = rows(demo_db, f"select count(*), sum(url is null or source is null) from {table}")
+        (count, missing), = query(demo_db, f"select count(*), sum(url is null or source is null) from {table}")
         assert count > 0 and missing == 0, table
-    statuses = dict(rows(demo_db, "select source, status from runs"))
+    statuses = dict(query(demo_db, "select source, status from runs"))
     assert statuses and set(statuses.values()) == {"ok"}, statuses
 
 
@@ -45,12 +27,12 @@ def test_held_out_file_adds_exactly_its_valid_rows(published):
     full = shared_file("raw/uk-fsa-prosecutions-2014/prosecutions.csv")
     items, rejects = parse_file(GbFsaProsecutionsSpider, full)
     run_db("ingest", f"gb_fsa_prosecutions={full}", db=published)
-    (count,), = rows(published, "select count(*) from violations where source = 'gb_fsa_prosecutions'")
+    (count,), = query(published, "select count(*) from violations where source = 'gb_fsa_prosecutions'")
     assert count == len({item["id"] for item in items})
-    run, = rows(published, "select status, rejected from runs where source = 'gb_fsa_prosecutions' "
+    run, = query(published, "select status, rejected from runs where source = 'gb_fsa_prosecutions' "
                            "order by run_id desc limit 1")
     assert run == ("ok", len(rejects))
-    reasons = rows(published, "select reason from rejects where source = 'gb_fsa_prosecutions' and reason != ''")
+    reasons = query(published, "select reason from rejects where source = 'gb_fsa_prosecutions' and reason != ''")
     assert len(reasons) >= len(rejects)
 
 
@@ -81,18 +63,18 @@ def test_changed_record_keeps_its_old_version(published, tmp_path):
         rows_[0]["Hình thức xử phạt"] = rows_[0]["Hình thức xử phạt"] + "; buộc khắc phục hậu quả"
         return rows_
     run_db("ingest", f"vn_news_violations={_edited(tmp_path, change)}", db=published)
-    (updated, new), = rows(published, "select updated, new from runs where source = 'vn_news_violations' "
+    (updated, new), = query(published, "select updated, new from runs where source = 'vn_news_violations' "
                                       "order by run_id desc limit 1")
     assert (updated, new) == (1, 0)
-    (changed,), = rows(published, "select changed from versions where table_name = 'violations'")
+    (changed,), = query(published, "select changed from versions where table_name = 'violations'")
     assert changed == '["sanction"]'
 
 
 def test_missing_record_is_withdrawn_not_deleted(published, tmp_path):
-    total = rows(published, "select count(*) from violations where source = 'vn_news_violations'")[0][0]
+    total = query(published, "select count(*) from violations where source = 'vn_news_violations'")[0][0]
     run_db("ingest", f"vn_news_violations={_edited(tmp_path, lambda r: r[1:])}", db=published)
-    assert rows(published, "select count(*) from violations where source = 'vn_news_violations'")[0][0] == total
-    (gone,), = rows(published, "select count(*) from violations where source = 'vn_news_violations' "
+    assert query(published, "select count(*) from violations where source = 'vn_news_violations'")[0][0] == total
+    (gone,), = query(published, "select count(*) from violations where source = 'vn_news_violations' "
                                "and withdrawn is not null")
     assert gone == 1
 
@@ -125,22 +107,22 @@ def test_failing_sources_keep_rows_and_others_publish(published, tmp_path, faili
     def change(rows_):
         rows_[0]["Hình thức xử phạt"] = "phạt tiền; đình chỉ hoạt động"
         return rows_
-    keep = {t: rows(published, f"select count(*) from {t} where source = ?", s)[0][0]
+    keep = {t: query(published, f"select count(*) from {t} where source = ?", s)[0][0]
             for t, s in (("listings", "vn_news_listings"), ("recalls", "vn_news_recalls"))}
     result = run_db("ingest", f"vn_news_listings={failing_server}/listings.csv",
                     f"vn_news_recalls={failing_server}/empty.csv",
                     f"vn_news_violations={_edited(tmp_path, change)}", db=published, check=False,
                     env={"MINHBACH_RETRY_TIMES": "0"})
     assert result.returncode == 1, result.stderr
-    status = dict(rows(published, "select source, status from runs where run_id = (select max(run_id) from runs)"))
+    status = dict(query(published, "select source, status from runs where run_id = (select max(run_id) from runs)"))
     assert status == {"vn_news_listings": "failed", "vn_news_recalls": "failed", "vn_news_violations": "ok"}
-    errors = dict(rows(published, "select source, error from runs where status = 'failed'"))
+    errors = dict(query(published, "select source, error from runs where status = 'failed'"))
     assert "HTTP 500" in errors["vn_news_listings"] and "no valid items" in errors["vn_news_recalls"]
     for (table, source), count in zip((("listings", "vn_news_listings"), ("recalls", "vn_news_recalls")),
                                       keep.values()):
-        assert rows(published, f"select count(*) from {table} where source = ? and withdrawn is null",
+        assert query(published, f"select count(*) from {table} where source = ? and withdrawn is null",
                     source)[0][0] == count
-    assert rows(published, "select count(*) from violations where sanction = 'phạt tiền; đình chỉ hoạt động'")[0][0] == 1
+    assert query(published, "select count(*) from violations where sanction = 'phạt tiền; đình chỉ hoạt động'")[0][0] == 1
 
 
 def test_failed_build_leaves_published_file_untouched(published, tmp_path):
@@ -167,10 +149,10 @@ def test_count_falling_by_half_fails_unless_forced(published, tmp_path):
     half = _edited(tmp_path, lambda r: r[:20])
     result = run_db("ingest", f"vn_news_violations={half}", db=published, check=False)
     assert result.returncode == 1 and "FORCE=1" in result.stderr
-    assert rows(published, "select count(*) from violations where source = 'vn_news_violations' "
+    assert query(published, "select count(*) from violations where source = 'vn_news_violations' "
                            "and withdrawn is null")[0][0] == 50
     run_db("ingest", f"vn_news_violations={half}", "--force", db=published)
-    assert rows(published, "select count(*) from violations where source = 'vn_news_violations' "
+    assert query(published, "select count(*) from violations where source = 'vn_news_violations' "
                            "and withdrawn is null")[0][0] == 20
 
 
@@ -178,7 +160,7 @@ def test_curated_vietnamese_rows_get_their_2025_province(demo_db):
     import json
     placed = total = 0
     for table in ("violations", "listings"):
-        for raw, code in rows(demo_db, f"select raw, province_code from {table} where jurisdiction = 'VN'"):
+        for raw, code in query(demo_db, f"select raw, province_code from {table} where jurisdiction = 'VN'"):
             if (json.loads(raw).get("Tỉnh/thành") or "").strip():
                 total += 1
                 placed += code is not None
