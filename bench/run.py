@@ -101,7 +101,7 @@ def main(argv=None):
     parser.add_argument("--map-reps", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="also profile one ingest with py-spy (+1 ingest)")
     parser.add_argument("--ingest-1m", action="store_true",
-                        help="also run our ingest on 1M rows (about 6-8 minutes more: outside the 15-minute budget)")
+                        help="also run our ingest on 1M rows (about 9 minutes more: outside the 15-minute budget)")
     parser.add_argument("--skip", default="", help="comma-separated: ingest, serve, map")
     args = parser.parse_args(argv)
     if args.quick:
