@@ -154,7 +154,13 @@ def build_serving_db(template_db, out_path, published, copies=10):
     _template(template_db, out_path)
     rows, fts = replicated(published, copies)
     seconds = raw_write(out_path, columns, ddl, fts_ddl, rows, fts)
+    # As finalize does for a published file (not timed): stored facet counts and page summaries.
+    from db import build, facets
     conn = sqlite3.connect(out_path)
+    conn.execute("begin")
+    facets.build(conn)
+    build.build_summaries(conn)
+    conn.execute("commit")
     conn.execute("analyze")
     conn.close()
     return seconds

@@ -167,11 +167,12 @@ def main(argv=None):
     update_readme(results, meta)
     print()
     print(table(results))
-    ours = [r for r in results if r.get("met") is not None and "proposal" not in r["name"]]
-    prop = [r for r in results if r.get("met") is not None and "proposal" in r["name"]]
+    ours = [r for r in results if r.get("met") is not None and "cache off" not in r["name"]]
+    cold = [r for r in results if r.get("met") is not None and "cache off" in r["name"]]
     dropped = [r["name"] for r in results if r.get("facets_dropped")]
     print(f"\nours (as `make serve` serves): {sum(r['met'] for r in ours)} of {len(ours)} targets met; "
-          f"ours+levers (proposal): {sum(r['met'] for r in prop)} of {len(prop)}. Total {total / 60:.1f} min.")
+          f"with the response cache off (every request computed): {sum(r['met'] for r in cold)} of {len(cold)}. "
+          f"Total {total / 60:.1f} min.")
     for name in dropped:
         print(f"  facets silently dropped (past facet_time_limit_ms): {name}")
     print("bench/results.json, bench/data/details.json, bench/README.md")

@@ -3,8 +3,8 @@
 Servers, all on the same file, all on 127.0.0.1, started here and killed at the end:
 - ours:          exactly the Makefile `serve` command (read from `make -n serve DB=... PORT=...`):
                  immutable, inspect file, suggest_facets off, our plugins, metadata and templates;
-- ours+levers:   the same command plus bench/levers/levers.py (a response cache and SQLite mmap):
-                 the levers we propose, measured, not used by `make serve`;
+- ours, no cache: the same command with MINHBACH_CACHE_MB=0 (plugins/response_cache.py off): every
+                 request is computed, as for a URL nobody asked for before;
 - ds 0.65.5:     `datasette serve file.db` with defaults (mutable, no inspect file, suggested facets on);
 - ds 1.0a41:     the same with Datasette 1.0a41 from a separate venv (bench/data/venv-ds1).
 The peers get one setting beyond their defaults, so that `?_search=` searches instead of being
@@ -79,22 +79,10 @@ def makefile_commands(db, port):
                          capture_output=True, text=True, check=True).stdout
     commands = [shlex.split(c) for c in out.replace("\\\n", " ").splitlines() if c.strip()]
     inspect = [c for c in commands if "datasette" in c[0] and len(c) > 1 and c[1] == "inspect"]
-    serve = [c for c in commands if "datasette" in c[0] and len(c) > 1 and c[1] == "serve"]
+    serve = [c for c in commands if "datasette" in c[0] and len(c) > 1 and c[1] in ("serve", "gunicorn")]
     if not serve:
         raise RuntimeError(f"`make -n serve` printed no datasette serve command:\n{out}")
     return (inspect[0] if inspect else None), serve[0]
-
-
-def levers_plugins_dir(serve_argv):
-    """Our plugins (symlinked) plus bench/levers/levers.py, for the ours+levers server."""
-    target = DATA / "levers_plugins"
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    plugins = Path(ROOT / serve_argv[serve_argv.index("--plugins-dir") + 1])
-    for f in plugins.glob("*.py"):
-        (target / f.name).symlink_to(f.resolve())
-    (target / "levers.py").symlink_to((BENCH / "levers" / "levers.py").resolve())
-    return target
 
 
 def row_paths(db, n=20000, seed=11):
@@ -102,7 +90,7 @@ def row_paths(db, n=20000, seed=11):
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     total = conn.execute("select max(rowid) from violations").fetchone()[0]
     rng = random.Random(seed)
-    # Many distinct rows, so that a response cache (ours+levers) does not turn row pages into repeats.
+    # Many distinct rows, so that the response cache does not turn row pages into repeats.
     ids = [conn.execute("select id from violations where rowid = ?", [rng.randrange(1, total + 1)]).fetchone()[0]
            for _ in range(n)]
     conn.close()
@@ -178,11 +166,10 @@ def make_servers(db, peer_config):
         return argv
 
     ports = [free_port() for _ in range(4)]
-    levers = levers_plugins_dir(serve_argv)
     ds1 = ensure_ds1()
     return [
         Server("ours", ours_argv(ports[0]), ports[0]),
-        Server("ours+levers", ours_argv(ports[1], [("--plugins-dir", str(levers))]), ports[1]),
+        Server("ours-nocache", ours_argv(ports[1]), ports[1], env={"MINHBACH_CACHE_MB": "0"}),
         Server("ds0.65", [DATASETTE, "serve", db, "--metadata", peer_config, "--host", HOST, "--port", ports[2]], ports[2]),
         Server("ds1.0a", [ds1, "serve", db, "-c", peer_config, "--host", HOST, "--port", ports[3]], ports[3]),
     ], serve_argv
@@ -283,8 +270,8 @@ def _round(v):
 
 def measurements(summary):
     out = []
-    for variant in ("ours", "ours+levers"):
-        tag = "" if variant == "ours" else " [ours+levers: proposal]"
+    for variant in ("ours", "ours-nocache"):
+        tag = "" if variant == "ours" else " [response cache off]"
         for key, label, _path, target065 in ENDPOINTS:
             o = summary[variant][key]
             probe = o.get("probe") or {}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from db import places, schema
+from db import facets, places, schema
 from db.fold import canonical
 from db.store import connect
 
@@ -167,6 +167,12 @@ def build_fts(conn):
         conn.execute(f"insert into [{fts}] (rowid, folded) select rowid, vn_canonical({text}) from [{name}]")
 
 
+def build_summaries(conn):
+    for name, sql in schema.SUMMARIES.items():
+        conn.execute(f"drop table if exists [{name}]")
+        conn.execute(f"create table [{name}] as {sql}")
+
+
 def build_views(conn):
     for name, sql in schema.VIEWS.items():
         conn.execute(f"drop view if exists [{name}]")
@@ -174,10 +180,15 @@ def build_views(conn):
 
 
 def build_indexes(conn):
-    for name, spec in schema.TABLES.items():
-        for columns in spec["indexes"]:
-            index = f"idx_{name}_{'_'.join(columns)}"
-            conn.execute(f"create index if not exists [{index}] on [{name}] ({', '.join(columns)})")
+    wanted = {f"idx_{name}_{'_'.join(columns)}": (name, columns)
+              for name, spec in schema.TABLES.items() for columns in spec["indexes"]}
+    # The build starts from the published file: indexes an older schema declared are dropped.
+    present = conn.execute("select name from sqlite_master where type = 'index' and name like 'idx\\_%' escape '\\'")
+    for (index,) in present.fetchall():
+        if index not in wanted:
+            conn.execute(f"drop index [{index}]")
+    for index, (name, columns) in wanted.items():
+        conn.execute(f"create index if not exists [{index}] on [{name}] ({', '.join(columns)})")
 
 
 def finalize(path):
@@ -189,6 +200,8 @@ def finalize(path):
         load_sources(conn)
         build_fts(conn)
         build_indexes(conn)
+        facets.build(conn)
+        build_summaries(conn)
         build_views(conn)
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
@@ -229,7 +242,7 @@ def content_hash(path):
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         for name in schema.TABLES:
-            if name in ("runs", "sources"):
+            if name in ("runs", "sources", "facet_counts"):   # bookkeeping, or derived from the rest
                 continue
             present = {row[1] for row in conn.execute(f"pragma table_info([{name}])")}
             columns = [c for c in schema.TABLES[name]["columns"] if c != "last_seen" and c in present]

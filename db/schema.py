@@ -7,6 +7,8 @@ Each table is a plain dict:
 - ``required``: columns a record cannot be stored without (a missing one sends it to ``rejects``).
 - ``fts``: columns folded into the ``<table>_fts`` full-text index (see ``db/fold.py``).
 - ``indexes``: column lists indexed at finalize (every facet and filter column).
+- ``sort``: the column pages are sorted by (newest first); every other indexed column is indexed
+  together with it, so a filtered page reads its first rows in order from the index.
 - ``record``: True for tables filled by spiders; they share the provenance columns below.
 - ``generated``: name -> (SQL expression, description): columns SQLite computes (e.g. the year for
   facets); never written by the pipelines.
@@ -68,6 +70,7 @@ TABLES = {
             "published_precision": (str, "Precision of `published`: `day`, `month` or `year`."),
         },
         required={"id", "source", "source_id", "url", "title"},
+        sort="published",
         generated={"year": ("substr(published, 1, 4)", "Year the recall was published (for facets).")},
         fts=["title", "product", "brand", "model", "hazard", "company", "lots", "registration_no", "authority"],
         indexes=[["published"], ["year"], ["source"], ["jurisdiction"], ["category"], ["risk_class"],
@@ -94,6 +97,7 @@ TABLES = {
             "decided_precision": (str, "Precision of `decided`: `day`, `month` or `year`."),
         },
         required={"id", "source", "source_id", "url", "establishment"},
+        sort="decided",
         generated={"year": ("substr(decided, 1, 4)", "Year of the decision (for facets).")},
         fts=["establishment", "address", "violation", "sanction", "authority", "province", "ward"],
         indexes=[["decided"], ["year"], ["source"], ["province"], ["province_code"], ["ward_code"], ["jurisdiction"],
@@ -120,6 +124,7 @@ TABLES = {
             "valid_until_precision": (str, "Precision of `valid_until`."),
         },
         required={"id", "source", "source_id", "url", "scheme"},
+        sort="valid_from",
         generated={"year": ("substr(valid_from, 1, 4)", "Year the certificate or rating was granted (for facets).")},
         fts=["product", "holder", "address", "scheme", "rating", "authority", "province", "ward"],
         indexes=[["valid_from"], ["year"], ["source"], ["scheme"], ["rating"], ["province"], ["province_code"],
@@ -262,6 +267,19 @@ TABLES = {
         required={"table_name", "record_id", "version"},
         fts=[], indexes=[["record_id"], ["run_id"], ["replaced"], ["table_name"]],
     ),
+    "facet_counts": dict(
+        columns={
+            "table_name": (str, "Table counted."),
+            "filter_column": (str, "Column of the equality filter these counts are under; empty for the whole table."),
+            "filter_value": (str, "Value of that filter (as text); empty for the whole table."),
+            "facet_column": (str, "Column counted (a facet)."),
+            "value": (str, "A value of the facet column (as text)."),
+            "count": (int, "Rows with that value (under the filter)."),
+        },
+        pk=("table_name", "filter_column", "filter_value", "facet_column", "value"),
+        required={"table_name", "filter_column", "filter_value", "facet_column", "value", "count"},
+        fts=[], indexes=[],
+    ),
 }
 
 # Slim views for the map (datasette-cluster-map draws any `latitude`/`longitude` columns and uses a
@@ -282,6 +300,46 @@ VIEWS = {
                            'description', trim(scheme || ' ' || coalesce(rating, '')) || coalesce(' — ' || product, ''),
                            'link', {_ROW_LINK.format(table="listings")}) as popup
         from listings where latitude is not null and withdrawn is null""",
+}
+
+for _spec in TABLES.values():
+    if _spec.get("sort"):
+        _spec["indexes"] = [c + [_spec["sort"]] if len(c) == 1 and c[0] != _spec["sort"] else c
+                            for c in _spec["indexes"]]
+
+# Whole-table figures the public pages show (home, statistics, map, sources), computed once at
+# finalize: the file never changes after it is built, and at a million rows each is a full scan
+# that would run into the SQL time limit on every page view.
+_GEO = """count(*) as n, sum(latitude is null or longitude is null) as missing, sum(geo_precision = 'point') as point,
+          sum(geo_precision = 'ward') as ward, sum(geo_precision = 'province') as province"""
+SUMMARIES = {
+    "summary_counts": """
+        select (select count(*) from recalls where withdrawn is null) as recalls,
+               (select count(*) from violations where withdrawn is null) as violations,
+               (select count(*) from listings where withdrawn is null) as listings,
+               (select count(*) from establishments) as establishments,
+               (select count(*) from recalls where withdrawn is not null)
+               + (select count(*) from violations where withdrawn is not null)
+               + (select count(*) from listings where withdrawn is not null) as withdrawn""",
+    "summary_geo": f"""
+        select 'violations' as t, {_GEO} from violations
+        union all select 'listings', {_GEO} from listings
+        union all select 'establishments', {_GEO} from establishments""",
+    "summary_sources": """
+        select source, count(*) as n, sum(withdrawn is not null) as gone from recalls group by source
+        union all select source, count(*), sum(withdrawn is not null) from violations group by source
+        union all select source, count(*), sum(withdrawn is not null) from listings group by source""",
+    "summary_recalls_months": """
+        select substr(published, 1, 7) as month, count(*) as n from recalls
+        where withdrawn is null and length(published) >= 7 group by 1""",
+    "summary_recalls_years": """
+        select coalesce(substr(published, 1, 4), '') as year, count(*) as n from recalls
+        where withdrawn is null group by 1""",
+    "summary_violations_provinces": """
+        select province_code, province, jurisdiction, count(*) as n, sum(fine_vnd) as fines from violations
+        where withdrawn is null group by province_code, case when province_code is null then jurisdiction end""",
+    "summary_listings_schemes": """
+        select scheme, count(*) as n from listings where withdrawn is null group by scheme""",
 }
 
 RECORD_TABLES = [name for name, t in TABLES.items() if t.get("record")]

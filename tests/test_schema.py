@@ -57,3 +57,5 @@ def test_every_facet_and_sort_column_is_indexed():
         pk = schema.pk(table)
         missing = wanted - indexed - {pk if isinstance(pk, str) else pk[0]}
         assert not missing, f"{table}: index {sorted(missing)} in db/schema.py"
+        if meta.get("sort_desc") and table in schema.RECORD_TABLES:
+            assert schema.TABLES[table]["sort"] == meta["sort_desc"], table
