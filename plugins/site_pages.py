@@ -5,10 +5,12 @@
 - ``canned(name, params)``: rows of a canned query of metadata.yml, so a page shows exactly what the
   query's JSON API returns (the SQL lives in one place).
 - filters ``from_json`` (a JSON cell as a list, [] when empty or unreadable), ``vn_date`` (ISO →
-  dd/mm/yyyy at the precision published) and ``vnd`` (90000000 → 90.000.000); test ``web_url``
+  dd/mm/yyyy at the precision published), ``vnd`` (90000000 → 90.000.000) and ``days_after`` (whole
+  days from a published date to a date-time, as SQLite's julianday difference); test ``web_url``
   (only http(s) links are rendered clickable).
 Everything returned is plain data: templates auto-escape it.
 """
+import datetime
 import json
 
 from datasette import hookimpl
@@ -45,6 +47,15 @@ def vnd(value):
         return ""
 
 
+def days_after(seen, published):
+    """Days from `published` (YYYY-MM-DD) to the date of `seen`; None when either is not a date.
+    Computed here rather than in SQL: a record page should not wait for a query to subtract dates."""
+    try:
+        return (datetime.date.fromisoformat(str(seen)[:10]) - datetime.date.fromisoformat(str(published)[:10])).days
+    except (TypeError, ValueError):
+        return None
+
+
 def web_url(value):
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 
@@ -55,6 +66,7 @@ def prepare_jinja2_environment(env):
     env.filters["from_json"] = from_json
     env.filters["vn_date"] = vn_date
     env.filters["vnd"] = vnd
+    env.filters["days_after"] = days_after
     env.tests["web_url"] = web_url
 
 
