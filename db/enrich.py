@@ -2,6 +2,7 @@
 import re
 from functools import lru_cache
 
+from db import schema
 from db.fold import canonical
 from db.places import in_vietnam, locate
 
@@ -50,4 +51,36 @@ def enrich(table, record):
     return record
 
 
-__all__ = ["enrich", "establishment_key", "name_key", "in_vietnam"]
+# Every column enrich() reads: enrich(table, record) == {**record, **enrich(table, inputs(table, record))},
+# so a worker process gets these few columns (and the indexed ones) and sends back what changed.
+INPUTS = ("address", "province", "latitude", "longitude", "jurisdiction", "establishment", "holder",
+          "tax_code", "province_code", "company")
+
+
+def inputs(table, record):
+    wanted = INPUTS + tuple(schema.TABLES[table]["fts"])
+    return {k: record[k] for k in wanted if k in record}
+
+
+def index_text(table, record):
+    """The text build_fts folds for this record (SQL: coalesce(c, '') joined by spaces), or None."""
+    values = [record.get(c) for c in schema.TABLES[table]["fts"]]
+    if not values or not all(v is None or isinstance(v, str) for v in values):
+        return None
+    return " ".join("" if v is None else v for v in values)
+
+
+def enrich_inputs(table, batch):
+    """The unit of work of a worker process: for each inputs(table, record), the columns enrich()
+    adds or replaces, the record's index text and that text folded (FTS), both None without text."""
+    out = []
+    for subset in batch:
+        record = enrich(table, subset)
+        changed = {k: v for k, v in record.items() if k not in subset or subset[k] is not v}
+        text = index_text(table, record)
+        out.append((changed, text, None if text is None else canonical(text)))
+    return out
+
+
+__all__ = ["enrich", "enrich_inputs", "establishment_key", "index_text", "inputs", "name_key", "in_vietnam",
+           "INPUTS"]

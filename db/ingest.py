@@ -4,6 +4,7 @@ and politely (per-domain throttling) and a failure in one spider does not stop t
 """
 import fcntl
 import json
+import logging
 import sys
 import time
 from contextlib import contextmanager
@@ -46,13 +47,33 @@ def crawl(path, run_id, jobs, force=False):
     settings.set("MINHBACH_RUN_ID", run_id)
     settings.set("MINHBACH_FORCE", force)
     process = CrawlerProcess(settings)
+    # Scrapy's handler drops records below LOG_LEVEL, but only after each one is built: a debug
+    # record per item ("Scraped from …") is ~10 µs of nothing on a 100k-row file.
+    logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL") or "DEBUG")
     print(f"crawling {len(jobs)} source(s) into {path.name}…", file=sys.stderr, flush=True)
     for name, target in jobs:
         if target and target.startswith(("http://", "https://")):
             process.crawl(spider_class(name), url=target)
+        elif target:
+            crawler = process.create_crawler(spider_class(name))
+            lighten_for_file(crawler.settings)
+            process.crawl(crawler, file=target)
         else:
             process.crawl(spider_class(name), file=target)
     process.start()
+
+
+def lighten_for_file(settings):
+    """A received file is one local response that yields only items. CoreStats counts every item
+    through a signal, and three spider middlewares wrap every item in a layer that only acts on
+    requests: ~30 µs an item that change nothing here. The rest of the stack stays (Referer and
+    Start too: the redirect middlewares expect Referer, the start request is marked as usual)."""
+    off = ("scrapy.spidermiddlewares.urllength.UrlLengthMiddleware", "scrapy.spidermiddlewares.depth.DepthMiddleware",
+           "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware")
+    spider_mw = {**{name: None for name in off}, **settings.getdict("SPIDER_MIDDLEWARES")}
+    extensions = {**settings.getdict("EXTENSIONS"), "scrapy.extensions.corestats.CoreStats": None}
+    settings.set("SPIDER_MIDDLEWARES", spider_mw, priority="spider")
+    settings.set("EXTENSIONS", extensions, priority="spider")
 
 
 def report(path, run_id, jobs):

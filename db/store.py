@@ -3,11 +3,14 @@
 "What did we have last time" is a SQL query on the database being built, never state in a spider.
 """
 import json
+import multiprocessing
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 
 from db import schema
-from db.enrich import enrich
+from db.enrich import enrich, enrich_inputs, inputs
+from db.fold import fold_ahead
 
 MAX_INVALID_SHARE = 0.10   # more than 10% invalid items fails the source
 MIN_COUNT_SHARE = 0.5      # fewer than half of last time's records fails it, unless forced
@@ -32,6 +35,84 @@ def judge(valid, rejected, previous, errors, force=False):
     return None
 
 
+class Enricher:
+    """enrich() of a source's items in a second process while the spider is still running.
+
+    Geocoding is the costliest per-item step and is pure, so on a large file it runs beside Scrapy's
+    engine on the other core, and so does folding each record's search text for build_fts. Small
+    runs (tests, feeds) never start a process, and any trouble with the worker (it cannot start, it
+    fails) gives up on it: enrich() is then called in _upsert as before. ``results()`` gives
+    {id(item): enriched record} for the items it could enrich.
+    """
+    BATCH = 1000          # items per task: amortises the inter-process traffic
+    START_AT = 10_000     # a process costs ~0.5 s to start; below this many items stay serial
+
+    def __init__(self, table):
+        self.table = table
+        self.items, self.futures, self.pool, self.submitted = [], [], None, 0
+        self.failed = False
+
+    def add(self, item):
+        self.items.append(item)
+        if len(self.items) >= self.START_AT and len(self.items) - self.submitted >= self.BATCH:
+            self._submit()
+
+    def _submit(self):
+        if self.failed:
+            return
+        try:
+            if self.pool is None:
+                # spawn, not fork: the parent runs Twisted's threads and reactor.
+                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            for at in range(self.submitted, len(self.items), self.BATCH):
+                self.futures.append((at, self.pool.submit(enrich_inputs, self.table, self._batch(at))))
+            self.submitted = len(self.items)
+        except Exception:
+            self._give_up()
+
+    def _batch(self, at):
+        return [inputs(self.table, item) for item in self.items[at:at + self.BATCH]]
+
+    def _steal(self):
+        """Batches the worker has not started are done here, last first: once the crawl is over this
+        process would only wait, so both cores finish the queue. Returns {batch start: result}."""
+        done = {}
+        for at, future in reversed(self.futures):
+            if not future.cancel():
+                break     # the worker has it, and every batch before it
+            done[at] = enrich_inputs(self.table, self._batch(at))
+        return done
+
+    def results(self):
+        """{id(item): enriched record}, empty when the run stayed serial; stops the worker."""
+        if self.pool is None:
+            return {}
+        self._submit()    # the last, partial batch
+        out, folded = {}, {}
+        try:
+            done = self._steal()
+            for at, future in self.futures:
+                result = done[at] if at in done else future.result()
+                for item, (changed, text, folded_text) in zip(self.items[at:], result):
+                    out[id(item)] = {**item, **changed}
+                    if text is not None:
+                        folded[text] = folded_text
+        except Exception:
+            out, folded = {}, {}   # _upsert enriches them all itself (and raises there if enrich() does)
+        self.close()
+        fold_ahead(folded)    # build_fts takes them from there
+        return out
+
+    def _give_up(self):
+        self.failed = True
+        self.close()
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
 def connect(path):
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
     conn.row_factory = sqlite3.Row
@@ -54,11 +135,12 @@ def _dedupe(items):
 
 
 def commit_source(db_path, table, source, run_id, started, items, rejects, errors, force=False,
-                  complete=True):
+                  complete=True, enriched=None):
     """Write one source's run in one transaction. Returns the `runs` row.
 
     ``complete``: the response lists everything the source currently publishes, so a record missing
     from it is withdrawn. Feeds that show only the latest records (RSS, "last 100") pass False.
+    ``enriched``: {id(item): enrich(table, item)} computed beforehand (Enricher), for some or all items.
     """
     conn = connect(db_path)
     try:
@@ -75,7 +157,7 @@ def commit_source(db_path, table, source, run_id, started, items, rejects, error
                "status": "failed" if error else "ok", "error": error}
         conn.execute("BEGIN IMMEDIATE")
         if error is None:
-            run.update(_upsert(conn, table, source, run_id, items, complete))
+            run.update(_upsert(conn, table, source, run_id, items, complete, enriched))
         conn.executemany(
             "insert or replace into rejects (run_id, source, n, reason, raw) values (?, ?, ?, ?, ?)",
             [(run_id, source, n, r["reason"], json.dumps(r["raw"], ensure_ascii=False, default=str))
@@ -97,7 +179,7 @@ def commit_source(db_path, table, source, run_id, started, items, rejects, error
         conn.close()
 
 
-def _upsert(conn, table, source, run_id, items, complete=True):
+def _upsert(conn, table, source, run_id, items, complete=True, enriched=None):
     seen_at = run_id
     columns = [c for c in schema.TABLES[table]["columns"]]
     compared = [c for c in columns if c not in schema.BOOKKEEPING]
@@ -105,7 +187,7 @@ def _upsert(conn, table, source, run_id, items, complete=True):
     counts = {"new": 0, "updated": 0, "unchanged": 0, "withdrawn": 0}
     rows, versions = [], []
     for item in items:
-        record = enrich(table, item)
+        record = (enriched or {}).get(id(item)) or enrich(table, item)
         old = existing.get(record["id"])
         if old is None:
             counts["new"] += 1
@@ -126,7 +208,7 @@ def _upsert(conn, table, source, run_id, items, complete=True):
                 counts["unchanged"] += 1
         record["last_seen"] = seen_at
         record["withdrawn"] = None
-        rows.append([record.get(c) for c in columns])
+        rows.append(list(map(record.get, columns)))
     placeholders = ", ".join("?" * len(columns))
     updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
     conn.executemany(

@@ -29,6 +29,7 @@ import datetime as _dt
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache, wraps
 from typing import NamedTuple, Optional
 
 try:  # python-stdnum is a project dependency, but keep a local fallback
@@ -105,6 +106,19 @@ def _ascii_fold(text: str) -> str:
     text = unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
     text = unicodedata.normalize("NFD", text.lower())
     return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+
+
+def _memo_str(func):
+    """Parse each distinct string once: a file repeats the same amount, date or tax code in many
+    rows, and these parsers are pure with immutable results. Other types are not cached."""
+    cached = lru_cache(maxsize=65536)(func)
+
+    @wraps(func)
+    def parse(text, *args, **kwargs):
+        if type(text) is str:   # exactly str: hashable, and equal means same parse
+            return cached(text, *args, **kwargs)
+        return func(text, *args, **kwargs)
+    return parse
 
 
 def _coerce(text) -> Optional[str]:
@@ -340,6 +354,7 @@ def _parse_composite_date(s: str, order: str) -> Optional[ParsedDate]:
     return None
 
 
+@_memo_str
 def parse_date(text: Optional[str], order: str = "dmy") -> ParsedDate:
     """Parse one printed date into ``ParsedDate(iso, precision, flag)``.
 
@@ -397,6 +412,8 @@ _HEDGES = (  # longest first; folded text
     ("duoi", "upper bound"), ("khoang", "approximate"), ("xap xi", "approximate"),
     ("uoc tinh", "approximate"), ("chung", "approximate"),
 )
+# Compiled once (in the same order: the first match wins), not once per hedge per call.
+_HEDGE_RES = tuple((re.compile(re.escape(word) + r"\b"), word, meaning) for word, meaning in _HEDGES)
 _LEAD_WORDS = re.compile(r"^(?:(?:phat tien|bi phat|phat|tong cong|tong so tien|tong|so tien|muc phat)\s*:?\s*)+")
 _NUMBER_WORDS = {"mot", "hai", "ba", "bon", "tu", "nam", "lam", "sau", "bay", "tam",
                  "chin", "muoi", "muoi", "tram", "linh", "le", "ruoi", "nua"}
@@ -499,6 +516,7 @@ def _money_value(f: str) -> int:
     return int(total)
 
 
+@_memo_str
 def parse_money_vnd(text: Optional[str]) -> ParsedMoney:
     """Parse a Vietnamese money amount into ``ParsedMoney(vnd, note, flag)``.
 
@@ -529,8 +547,8 @@ def parse_money_vnd(text: Optional[str]) -> ParsedMoney:
     f = " ".join(_ascii_fold(s).translate(_DASHES).split()).strip(" .;:!()")
     f = _LEAD_WORDS.sub("", f)
     note = None
-    for word, meaning in _HEDGES:
-        if re.match(re.escape(word) + r"\b", f):
+    for pattern, word, meaning in _HEDGE_RES:
+        if pattern.match(f):
             note, f = meaning, f[len(word):].strip()
             break
     if _FOREIGN.search(f):
@@ -558,6 +576,7 @@ def _mst_check_digit(first9: str) -> str:
     return str(10 - sum(w * int(n) for w, n in zip(weights, first9)) % 11)
 
 
+@_memo_str
 def parse_tax_code(text: Optional[str]) -> Optional[str]:
     """Vietnamese tax / enterprise code (mã số thuế) -> canonical form or None.
 

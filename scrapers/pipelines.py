@@ -48,6 +48,7 @@ class SQLitePipeline:
         self.settings = crawler.settings
         self.stats = crawler.stats
         self.items, self.rejects, self.errors = [], [], []
+        self.enricher = None
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
@@ -64,9 +65,13 @@ class SQLitePipeline:
 
     def open_spider(self):
         self.started = store.now()
+        if self.settings.get("MINHBACH_DB"):
+            self.enricher = store.Enricher(self.crawler.spider.table)
 
     def process_item(self, item):
         self.items.append(item)
+        if self.enricher is not None:
+            self.enricher.add(item)   # geocoded on the other core while the crawl goes on
         return item
 
     def close_spider(self):
@@ -74,6 +79,7 @@ class SQLitePipeline:
         db_path = self.settings.get("MINHBACH_DB")
         if not db_path:
             return  # parsing only (e.g. `scrapy crawl x -O out.jsonl`): nothing to write
+        enriched = self.enricher.results()   # waits for the worker, then stops it
         errors = list(self.errors)
         for key, count in (self.stats.get_stats() or {}).items():
             if key.startswith("downloader/exception_type_count/") and not self.items:
@@ -89,6 +95,7 @@ class SQLitePipeline:
             errors=errors,
             force=self.settings.getbool("MINHBACH_FORCE"),
             complete=spider.complete_listing,
+            enriched=enriched,
         )
         # Progress, as each source finishes (the full report follows at the end).
         print(f"  {'✓' if run['status'] == 'ok' else '✗'} {spider.name}: {run['items']} items, {run['new']} new, "
