@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 DB     ?= db/minhbach.db
 PORT   ?= 8001
 HOST   ?= 127.0.0.1
+WORKERS ?= 2
 SOURCE ?=
 FILE   ?=
 FORCE  ?=
@@ -27,8 +28,10 @@ demo-db: install
 $(DB).inspect.json: $(DB)
 	$(VENV)/bin/datasette inspect $(DB) --inspect-file $@
 
+# Gunicorn (datasette-gunicorn) runs WORKERS processes of Datasette on one port: one Python process
+# uses one core at most, and a record page at 1M rows is CPU-bound (bench/README.md).
 serve: install $(DB).inspect.json
-	$(VENV)/bin/datasette serve -i $(DB) --inspect-file $(DB).inspect.json \
+	$(VENV)/bin/datasette gunicorn -w $(WORKERS) -i $(DB) --inspect-file $(DB).inspect.json \
 	  --metadata metadata.yml --plugins-dir plugins --template-dir templates --static static:static \
 	  --setting suggest_facets off --setting sql_time_limit_ms 1500 --setting default_cache_ttl 3600 \
 	  --setting facet_time_limit_ms 500 --setting num_sql_threads 4 --setting allow_download on \

@@ -70,8 +70,8 @@ def sha256(path):
 
 def makefile_serve_args():
     text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
-    recipe = re.search(r"^serve:.*\n\t(.*datasette serve.*)$", text, re.M).group(1)
-    return shlex.split(recipe.split("datasette serve", 1)[1])
+    recipe = re.search(r"^serve:.*\n\t(.*datasette gunicorn -w \$\(WORKERS\).*)$", text, re.M).group(1)
+    return shlex.split(recipe.split("datasette gunicorn -w $(WORKERS)", 1)[1])
 
 
 def options(args):
