@@ -202,9 +202,9 @@ def finalize(path):
         load_sources(conn)
         build_fts(conn)
         build_indexes(conn)
-        facets.build(conn)
         build_summaries(conn)
         build_views(conn)
+        facets.build(conn)      # after the views: the map views get their own counts
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
         # quick_check verifies every page and b-tree (what a torn or corrupt file shows) in ~0.4 s at

@@ -2,10 +2,10 @@
 
 Datasette counts every facet of a table page with a GROUP BY over the whole table (at 1M rows, five
 facets cost about a second per page). The answers depend only on the file, so `finalize` stores
-them in `facet_counts`: for each table, every low-cardinality indexed column counted over the whole
-table (`filter_column = ''`) and under each single equality filter on another such column
-(`?province_code=48`). `plugins/facet_counts.py` answers from here and lets Datasette compute
-anything else (searches, several filters, ranges) as usual.
+them in `facet_counts`: for each table and map view, every low-cardinality indexed column counted
+over all its rows (`filter_column = ''`) and under each single equality filter on another such
+column (`?province_code=48`). `plugins/facet_counts.py` answers from here and counts anything else
+(searches, several filters, ranges) itself.
 """
 from collections import Counter
 
@@ -50,11 +50,16 @@ def counts(conn, table, columns):
 
 
 def build(conn):
+    """Counts for every table, and for the map views (their own rows: placed and still listed)."""
     conn.execute("delete from facet_counts")
-    for table in schema.TABLES:
-        if table == "facet_counts" or not schema.TABLES[table]["indexes"]:
-            continue
-        columns = facet_columns(conn, table)
+    targets = [(t, facet_columns(conn, t)) for t in schema.TABLES
+               if t != "facet_counts" and schema.TABLES[t]["indexes"]]
+    for view in schema.VIEWS:
+        present = {row[1] for row in conn.execute(f"pragma table_info([{view}])")}
+        base = view.removeprefix("map_")
+        if present and base in schema.TABLES:
+            targets.append((view, [c for c in facet_columns(conn, base) if c in present]))
+    for table, columns in targets:
         if not columns:
             continue
         conn.executemany(

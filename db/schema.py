@@ -102,7 +102,7 @@ TABLES = {
         fts=["establishment", "address", "violation", "sanction", "authority", "province", "ward"],
         indexes=[["decided"], ["year"], ["source"], ["province"], ["province_code"], ["ward_code"], ["jurisdiction"],
                  ["authority"],
-                 ["establishment_id"], ["tax_code"], ["fine_vnd"], ["withdrawn"], ["last_seen"]],
+                 ["geo_precision"], ["establishment_id"], ["tax_code"], ["fine_vnd"], ["withdrawn"], ["last_seen"]],
     ),
     "listings": dict(
         record=True,
@@ -129,7 +129,7 @@ TABLES = {
         fts=["product", "holder", "address", "scheme", "rating", "authority", "province", "ward"],
         indexes=[["valid_from"], ["year"], ["source"], ["scheme"], ["rating"], ["province"], ["province_code"],
                  ["ward_code"],
-                 ["jurisdiction"], ["establishment_id"], ["withdrawn"], ["last_seen"]],
+                 ["jurisdiction"], ["geo_precision"], ["establishment_id"], ["withdrawn"], ["last_seen"]],
     ),
     "establishments": dict(
         columns={

@@ -29,7 +29,8 @@ def shown(facet):
     return [[v["value"], v["count"]] for v in facet["results"]]
 
 
-@pytest.mark.parametrize("table", [t for t in METADATA if t in schema.TABLES and METADATA[t].get("facets")])
+@pytest.mark.parametrize("table", [t for t in METADATA if (t in schema.TABLES or t in schema.VIEWS)
+                                   and METADATA[t].get("facets")])
 def test_whole_table_facets_come_from_the_file_and_match_a_group_by(datasette, demo_db, table):
     stored = {c for (c,) in sqlite3.connect(demo_db).execute(
         "select distinct facet_column from facet_counts where table_name = ? and filter_column = ''", [table])}
@@ -76,6 +77,7 @@ def test_pages_the_file_cannot_answer_are_counted_by_datasette(datasette, demo_d
     "/minhbach/listings.json?_facet=province_code", "/minhbach/listings.json?scheme=OCOP",
     "/minhbach/violations.json?_search=pham", "/minhbach/violations.json?jurisdiction=VN&source=vn_news_violations",
     "/minhbach/recalls.json?year__gte=2020&_facet_size=3", "/minhbach/establishments.json?province=Hà%20Nội",
+    "/minhbach/map_listings.json?_facet=rating", "/minhbach/map_violations.json?source=vn_news_violations",
 ])
 def test_facets_are_exactly_what_datasettes_own_facet_class_returns(datasette, path, monkeypatch):
     """Same page, counted by Datasette's stock ColumnFacet: identical facets, values, counts, links."""

@@ -50,8 +50,12 @@ def test_validate_reports_every_reason():
 def test_every_facet_and_sort_column_is_indexed():
     """At a million rows a facet or sort without an index runs into the time limit and is dropped."""
     for table, meta in TABLES_META.items():
+        if table in schema.VIEWS:      # a map view's facets are counted at build from its table's indexes
+            base = schema.TABLES[table.removeprefix("map_")]
+            assert set(meta.get("facets", [])) <= {columns[0] for columns in base["indexes"]}, table
+            continue
         if table not in schema.TABLES:
-            continue   # views: their facets read the indexed columns of their table
+            continue
         indexed = {columns[0] for columns in schema.TABLES[table]["indexes"]}
         wanted = set(meta.get("facets", [])) | ({meta["sort_desc"]} if meta.get("sort_desc") else set())
         pk = schema.pk(table)
