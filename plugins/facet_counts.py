@@ -34,6 +34,18 @@ def register_facet_classes():
 
 
 class PrecomputedColumnFacet(ColumnFacet):
+    def get_configs(self):
+        """Each column once: `_facet=province` on a table whose metadata already facets by province
+        would otherwise be counted twice (in one grouped query: doubled counts) and shown as `province_2`.
+        The first config wins, so a metadata facet stays one (not hideable)."""
+        seen, configs = set(), []
+        for config in super().get_configs():
+            column = config["config"].get("column") or config["config"]["simple"]
+            if column not in seen:
+                seen.add(column)
+                configs.append(config)
+        return configs
+
     def _filter(self):
         """('', '') for the whole table, (column, value) for one equality filter, None otherwise."""
         if not self.table:
