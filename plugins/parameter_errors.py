@@ -1,0 +1,240 @@
+"""A bad parameter gets a 400 with a one-line reason in Vietnamese and English, never a 500.
+
+Datasette 0.65 answers 500 to `_sort=nope`, `_sort_desc=nope`, `_sort` with `_sort_desc`,
+`_timelimit=abc`, an integer beyond SQLite's 64 bits in a range filter, a NUL character, `_next=abc`
+on a view, and silently ignores an unknown filter operator (`published__gtx=2025` returned every
+row). Every parameter of a table page or canned query is checked here before Datasette sees the
+request (`asgi_wrapper`); the 400s Datasette raises itself (`_size=abc`, `_col=nope`, an unknown
+column or a malformed search) are given the same bilingual line (`handle_exception`).
+
+The answer has Datasette's error shape: JSON `{"ok": false, "error": …, "status": 400}` for `.json`,
+Datasette's error page for HTML, one line of text for other formats (`.csv`, `.atom`…).
+"""
+import datetime
+import re
+import urllib.parse
+
+from datasette import hookimpl
+from datasette.filters import Filters
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import Base400, Response
+from datasette.views.base import DatasetteError
+
+LOOKUPS = {f.key for f in Filters._filters}
+NUMERIC_LOOKUPS = {f.key for f in Filters._filters if getattr(f, "numeric", False)}
+SQLITE_MAX_INT = 2 ** 63 - 1
+# A date as a reader writes it: 2025, 2025-01, 2025-01-15, 15/01/2025, 01/2025 (and a time after a day).
+DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}([T ][0-9:.]+Z?)?)?)?|(\d{1,2}/)?\d{1,2}/\d{4}")
+# Columns holding dates that range filters compare as dates (see plugins/partial_dates.py).
+DATE_SUFFIXES = ("published", "decided", "valid_from", "valid_until", "manufactured", "expires",
+                 "first_seen", "last_seen", "withdrawn", "started", "finished", "replaced")
+RANGE_LOOKUPS = {"gt", "gte", "lt", "lte"}
+# Parameters of the canned queries that must be given, and what each must look like.
+QUERY_PARAMS = {
+    "changes": {"since": "date"},
+    "province_violations": {"province_code": "province_code"},
+    "nearby": {"lat": "latitude", "lon": "longitude"},
+    "barcode": {"gtin": "gtin"},
+}
+SHAPES = ("objects", "arrays", "array", "object", "arrayfirst")   # Datasette 0.65's JSON shapes
+EXTENSIONS = ("json", "csv", "atom", "geojson", "xlsx", "tsv")
+
+# Datasette's own 400 messages, in Vietnamese first.
+KNOWN = [
+    (r"_size must be a positive integer", "_size phải là số nguyên dương"),
+    (r"_size must be <= (\d+)", r"_size tối đa là \1"),
+    (r"_col=.* - invalid columns", "_col có cột không tồn tại"),
+    (r"_nocol=.* - invalid columns", "_nocol có cột không tồn tại"),
+    (r"no such column: (.*)", r"không có cột \1"),
+    (r"Cannot search by that column", "không thể tìm kiếm theo cột này"),
+    (r"fts5: syntax error.*|malformed MATCH expression.*|unterminated string.*", "cú pháp tìm kiếm không hợp lệ"),
+    (r"_shape=.*|Invalid _shape.*", "_shape không hợp lệ"),
+]
+
+
+class BadParameter(Exception):
+    pass
+
+
+def bilingual(english):
+    """'<Vietnamese> · <English>' for one of Datasette's own English messages."""
+    english = " ".join(str(english).split())[:300]
+    if " · " in english:      # already ours (e.g. raised by plugins/stable_paging.py)
+        return english
+    for pattern, vietnamese in KNOWN:
+        match = re.fullmatch(pattern, english)
+        if match:
+            return f"{match.expand(vietnamese)} · {english}"
+    return f"Tham số không hợp lệ · Invalid parameter: {english}"
+
+
+def is_date(value):
+    """A date that exists on the calendar, in one of the forms DATE accepts."""
+    value = value.strip()
+    if not DATE.fullmatch(value):
+        return False
+    numbers = [int(n) for n in re.findall(r"\d+", value.split("T")[0].split(" ")[0])]
+    if "/" in value:
+        numbers.reverse()                       # dd/mm/yyyy -> yyyy, mm, dd
+    year, month, day = (numbers + [1, 1])[:3]
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def check_int(name, value, minimum=0, maximum=SQLITE_MAX_INT):
+    if not (value.isascii() and value.isdigit()) or not minimum <= int(value) <= maximum:
+        raise BadParameter(f"{name} phải là số nguyên từ {minimum} đến {maximum} · "
+                           f"{name} must be a whole number from {minimum} to {maximum}")
+
+
+def check_number(name, value, limit):
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not -limit <= number <= limit:
+        raise BadParameter(f"{name} phải là số từ -{limit} đến {limit} · {name} must be a number from -{limit} to {limit}")
+
+
+async def check_table(datasette, db, table, args, is_view):
+    columns = set(await db.table_columns(table))
+    if not is_view and not await db.primary_keys(table):
+        columns.add("rowid")     # Datasette pages and sorts a table without primary key by rowid
+    sortable = set((datasette.table_metadata(db.name, table) or {}).get("sortable_columns") or columns)
+    if "_sort" in args and "_sort_desc" in args:
+        raise BadParameter("Chỉ dùng một trong _sort và _sort_desc · Use either _sort or _sort_desc, not both")
+    for key in ("_sort", "_sort_desc"):
+        for value in args.get(key, []):
+            if value not in sortable:
+                raise BadParameter(f"Không sắp xếp được theo cột {value!r} · Cannot sort by column {value!r}")
+    for key in ("_facet", "_facet_array", "_facet_date"):
+        for value in args.get(key, []):
+            if value not in columns:
+                raise BadParameter(f"Không có cột {value!r} để đếm · No column {value!r} to facet by")
+    for value in args.get("_facet_size", []):
+        if value != "max":
+            check_int("_facet_size", value, 0, datasette.setting("max_returned_rows"))
+    if is_view:
+        for value in args.get("_next", []):
+            check_int("_next", value)
+    for key, values in args.items():
+        if key.startswith("_") and "__" not in key:
+            continue
+        column, lookup = key.rsplit("__", 1) if "__" in key else (key, "exact")
+        if column not in columns:
+            raise BadParameter(f"Không có cột {column!r} để lọc · No column {column!r} to filter on")
+        if lookup not in LOOKUPS:
+            raise BadParameter(f"Toán tử lọc {lookup!r} không tồn tại · Unknown filter operator {lookup!r} "
+                               f"(use one of {', '.join(sorted(LOOKUPS))})")
+        for value in values:
+            if lookup in RANGE_LOOKUPS and column.endswith(DATE_SUFFIXES) and not is_date(value):
+                raise BadParameter(f"{key}: ngày không hợp lệ {value!r} (yyyy-mm-dd, dd/mm/yyyy, mm/yyyy, yyyy) · "
+                                   f"invalid date {value!r} (yyyy-mm-dd, dd/mm/yyyy, mm/yyyy or yyyy)")
+            if lookup in NUMERIC_LOOKUPS and value.isdigit():    # Datasette makes it an int for SQLite
+                check_int(key, value)
+
+
+def check_query(name, args, html):
+    for param, kind in QUERY_PARAMS.get(name, {}).items():
+        value = (args.get(param) or [""])[0].strip()
+        if not value and html:
+            continue            # the query's form, before a value is typed in
+        if not value:
+            raise BadParameter(f"Thiếu tham số {param} · Missing parameter {param}")
+        if kind == "date" and not is_date(value):
+            raise BadParameter(f"{param}: ngày không hợp lệ {value!r} (yyyy-mm-dd hoặc dd/mm/yyyy) · "
+                               f"invalid date {value!r} (yyyy-mm-dd or dd/mm/yyyy)")
+        if kind == "province_code" and not re.fullmatch(r"\d{2}", value):
+            raise BadParameter(f"{param} là mã tỉnh 2 chữ số, ví dụ 01 · {param} is a 2-digit province code, e.g. 01")
+        if kind == "gtin" and not re.fullmatch(r"\d{8,14}", value):
+            raise BadParameter(f"{param} là mã vạch 8 đến 14 chữ số · {param} is a barcode of 8 to 14 digits")
+        if kind in ("latitude", "longitude"):
+            check_number(param, value, 90 if kind == "latitude" else 180)
+
+
+async def problem(datasette, path, query_string):
+    """The bilingual reason this request's parameters are bad, or None."""
+    args = urllib.parse.parse_qs(query_string, keep_blank_values=True)
+    if "\x00" in query_string or any("\x00" in k or any("\x00" in v for v in vs) for k, vs in args.items()):
+        raise BadParameter("Tham số chứa ký tự NUL · A parameter contains a NUL character")
+    for value in args.get("_timelimit", []):
+        check_int("_timelimit", value, 1, 60_000)
+    for value in args.get("_shape", []):
+        if value not in SHAPES:
+            raise BadParameter(f"_shape không hợp lệ {value!r} · Invalid _shape {value!r} (one of {', '.join(SHAPES)})")
+    parts = path.strip("/").split("/")
+    if len(parts) != 2 or parts[0] not in datasette.databases:
+        return
+    db = datasette.get_database(parts[0])
+    name = tilde_decode(parts[1])
+    html = True
+    for extension in EXTENSIONS:
+        if name.endswith("." + extension):
+            name, html = name[: -len(extension) - 1], False
+    if await datasette.get_canned_query(db.name, name, None):
+        check_query(name, args, html)
+        return
+    is_view = bool(await db.get_view_definition(name))
+    if is_view or await db.table_exists(name):
+        await check_table(datasette, db, name, args, is_view)
+
+
+async def error_response(datasette, scope, receive, message):
+    """Datasette's own error shapes, status 400."""
+    from datasette.utils.asgi import Request
+
+    path = scope.get("path", "")
+    headers = {"access-control-allow-origin": "*"} if datasette.cors else {}
+    body = {"ok": False, "error": message, "status": 400, "title": "Tham số không hợp lệ · Bad parameter"}
+    if path.endswith(".json"):
+        return Response.json(body, status=400, headers=headers)
+    if any(path.endswith("." + e) for e in EXTENSIONS):
+        return Response.text(message + "\n", status=400, headers=headers)
+    await datasette.invoke_startup()     # (idempotent) this wrapper can run before Datasette's router
+    html = await datasette.render_template(["400.html", "error.html"], body,
+                                           request=Request(dict(scope, csrftoken=lambda: ""), receive))
+    return Response.html(html, status=400, headers=headers)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def check_parameters(scope, receive, send):
+            if scope["type"] == "http" and scope.get("query_string"):
+                try:
+                    query_string = scope["query_string"].decode("utf-8")
+                    await problem(datasette, scope.get("path", ""), query_string)
+                except UnicodeDecodeError:
+                    message = "Tham số không phải UTF-8 · Parameters must be UTF-8"
+                except BadParameter as bad:
+                    message = str(bad)
+                else:
+                    return await app(scope, receive, send)
+                response = await error_response(datasette, scope, receive, message)
+                return await response.asgi_send(send)
+            return await app(scope, receive, send)
+        return check_parameters
+    return wrap
+
+
+@hookimpl(tryfirst=True)
+def handle_exception(datasette, request, exception):
+    """Datasette's own 400s (and an integer too large for SQLite) as one bilingual line."""
+    if isinstance(exception, Base400) and exception.status == 400:
+        english = exception.args[0]
+    elif isinstance(exception, DatasetteError) and exception.status == 400:
+        english = exception.message
+        if exception.title == "Invalid SQL" and not any(re.fullmatch(p, english) for p, _v in KNOWN):
+            message = f"SQL không hợp lệ · Invalid SQL: {' '.join(english.split())[:300]}"
+            return lambda: error_response(datasette, request.scope, request.receive, message)
+    elif isinstance(exception, OverflowError):
+        english = str(exception)
+    else:
+        return None
+
+    async def inner():
+        return await error_response(datasette, request.scope, request.receive, bilingual(english))
+    return inner
