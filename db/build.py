@@ -4,6 +4,7 @@ A failed build never replaces the published file: everything happens on a new fi
 folder, and only `swap` (an atomic rename) touches the published path.
 """
 import asyncio
+import datetime
 import hashlib
 import json
 import lzma
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from db import facets, places, schema
+from db import authorities, facets, places, schema
 from db.fold import canonical_for_index, forget_ahead
 from db.store import connect
 
@@ -102,8 +103,21 @@ def _replace(conn, table, rows):
         [[row.get(c) for c in columns] for row in rows])
 
 
+# A name shared by more establishments than this in one place is a chain or a generic word, not a
+# lead worth a link on each page (and pairs grow as the square): such groups get no links.
+MAX_RELATED = 30
+
+
 def build_establishments(conn):
-    """One row per business, across violations and listings; recalls counted by name key."""
+    """One row per establishment (identity by evidence only, db/enrich.py), with the reviewed
+    decisions of db/resolver.csv applied to every stored record, and same-name establishments of one
+    place linked as possibly related (never merged)."""
+    from db import enrich
+    try:
+        judgements, _merged = enrich.resolver()
+    except enrich.ResolverError as error:
+        raise BuildError(f"resolver file: {error}") from error
+    rekey_records(conn, judgements)
     conn.execute("delete from establishments")
     conn.execute("""
         insert into establishments (id, name, tax_code, address, province_code, province, ward_code, ward,
@@ -125,33 +139,113 @@ def build_establishments(conn):
         )
         group by establishment_id
     """)
-    # A recall names a company without a province or tax code: match it on the folded name.
-    from db.enrich import name_key
-    conn.create_function("vn_name_key", 1, name_key, deterministic=True)
+    conn.create_function("vn_name_key", 1, enrich.name_key, deterministic=True)
     conn.execute("update establishments set name_key = vn_name_key(name)")
+    # A recall is linked by the same evidence as any record (tax code, or name at the same address).
     conn.execute("""
         update establishments set recalls_count = (
-            select count(*) from recalls r
-            where r.withdrawn is null and r.establishment_id = 'name:' || establishments.name_key || '|'
-        ) where name_key is not null
+            select count(*) from recalls r where r.withdrawn is null and r.establishment_id = establishments.id)
     """)
+    build_establishment_links(conn, judgements)
 
 
-def load_sources(conn):
-    """The `sources` table, from the spiders' own declarations and their runs."""
+def rekey_records(conn, judgements):
+    """Apply the reviewed decisions to stored records: rows of sources not crawled in this build keep
+    the id they were written with, so every row a judgement (now, or in the file this build started
+    from) names is keyed again, as are rows keyed by an older rule (`name:`)."""
+    from db import enrich
+    previous = conn.execute("select left_id, right_id from establishment_judgements").fetchall()
+    named = {key for j in judgements for key in (j["left_id"], j["right_id"])}
+    named |= {key for row in previous for key in row}
+    conn.execute("create temp table if not exists rekey_ids (id text primary key)")
+    conn.execute("delete from rekey_ids")
+    conn.executemany("insert or ignore into rekey_ids values (?)", [(k,) for k in named])
+    for table in ("violations", "listings", "recalls"):
+        rows = conn.execute(f"""select * from [{table}] where establishment_id in (select id from rekey_ids)
+                                or establishment_id >= 'name:' and establishment_id < 'name;'""").fetchall()
+        conn.executemany(f"update [{table}] set establishment_id = ? where id = ?",
+                         [(enrich.establishment_id_of(table, dict(row)), row["id"]) for row in rows])
+    conn.execute("drop table rekey_ids")
+    conn.execute("delete from establishment_judgements")
+    conn.executemany("insert into establishment_judgements (left_id, right_id, judgement, reason, date, reviewer) "
+                     "values (:left_id, :right_id, :judgement, :reason, :date, :reviewer)", judgements)
+
+
+def build_establishment_links(conn, judgements):
+    """Establishments with the same folded name in one province, kept apart for lack of evidence:
+    "có thể liên quan · possibly related", both ways. Abroad no source gives a town for every row
+    (FHRS rows carry none), and a whole country is no place: no links there. A reviewed
+    do-not-merge removes the link (the question was asked and answered)."""
+    conn.execute("delete from establishment_links")
+    conn.execute("""
+        with placed as (
+            select id, name_key, ward_code, province_code from establishments
+            where name_key is not null and province_code is not null
+        ), small as (
+            select name_key, province_code from placed group by 1, 2 having count(*) between 2 and :max
+        )
+        insert into establishment_links (establishment_id, related_id, reason)
+        select a.id, b.id, case when a.ward_code = b.ward_code then 'same name, same ward'
+                                else 'same name, same province' end
+        from small join placed a using (name_key, province_code)
+        join placed b on b.name_key = a.name_key and b.province_code = a.province_code and b.id != a.id
+    """, {"max": MAX_RELATED})
+    conn.executemany("delete from establishment_links where establishment_id = ? and related_id = ? "
+                     "or establishment_id = ? and related_id = ?",
+                     [(j["left_id"], j["right_id"], j["right_id"], j["left_id"])
+                      for j in judgements if j["judgement"] == "do-not-merge"])
+
+
+def load_sources(conn, today=None):
+    """The `sources` table, from the spiders' own declarations and their runs.
+
+    Freshness is stated from evidence, never as "updated today": when we last read the source
+    (`last_checked`), when it last loaded (`last_good_run`), the source's own date of its newest
+    record (`newest_record`), whether it is a fixed historical dataset, and `overdue` for a live
+    source whose newest record is older than its usual cadence (as of this build, `today`).
+    """
     from scrapers.spiders import all_spiders
+    today = today or datetime.datetime.now(datetime.timezone.utc).date()
     rows = []
     for spider in all_spiders():
+        date_column = schema.TABLES[spider.table]["sort"]
+        newest = conn.execute(f"select max([{date_column}]) from [{spider.table}] where source = ?",
+                              [spider.name]).fetchone()[0]
         rows.append({
             "source": spider.name, "title": spider.title, "publisher": spider.publisher,
             "jurisdiction": spider.jurisdiction, "licence": spider.licence, "licence_url": spider.licence_url,
             "live_url": spider.live_url, "table_name": spider.table, "kind": spider.kind,
             "last_good_run": conn.execute(
                 "select max(finished) from runs where source = ? and status = 'ok'", [spider.name]).fetchone()[0],
+            "last_checked": conn.execute("select max(finished) from runs where source = ?", [spider.name]).fetchone()[0],
+            "newest_record": newest,
+            "historical": int(bool(spider.historical)),
+            "cadence_days": spider.cadence_days,
+            "overdue": _overdue(newest, spider, today),
+            "url_kind": spider.url_kind,
             "rows": conn.execute(f"select count(*) from [{spider.table}] where source = ?",
                                  [spider.name]).fetchone()[0],
         })
     _replace(conn, "sources", rows)
+
+
+def _overdue(newest, spider, today):
+    """1 when a live source with a cadence has nothing dated within it; None when it cannot be late
+    (historical, no cadence) or has no dated record. A partial date counts as the end of its period."""
+    if spider.historical or not spider.cadence_days or not newest:
+        return None
+    text = str(newest)[:10]
+    try:
+        if len(text) == 4:
+            last = datetime.date(int(text), 12, 31)
+        elif len(text) == 7:
+            year, month = map(int, text.split("-"))
+            last = datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
+        else:
+            last = datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return int((today - last).days > spider.cadence_days)
 
 
 def build_fts(conn):
@@ -198,6 +292,7 @@ def finalize(path):
     try:
         conn.execute("BEGIN")
         load_reference(conn)
+        authorities.apply(conn)     # canonical names from the reviewed table (db/authorities.csv)
         build_establishments(conn)
         load_sources(conn)
         build_fts(conn)
@@ -218,16 +313,16 @@ def finalize(path):
 
 
 def smoke(path, metadata=None):
-    """The new file must serve: Datasette (in process, with our metadata and plugins) answers on it."""
+    """The new file must serve: Datasette (in process, configured as it is served: db/serving.py) answers on it."""
     from datasette.app import Datasette
     from datasette.database import Database
-    import yaml
+
+    from db.serving import datasette_kwargs
 
     metadata = Path(metadata or os.environ.get("MINHBACH_METADATA") or ROOT / "metadata.yml")
 
     async def check():
-        ds = Datasette([], metadata=yaml.safe_load(metadata.read_text()), settings={"suggest_facets": False},
-                       plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"))
+        ds = Datasette([], **datasette_kwargs(ROOT, metadata=metadata))
         ds.add_database(Database(ds, path=str(path), is_mutable=False), name=DATABASE_NAME)
         for table in schema.RECORD_TABLES:
             response = await ds.client.get(f"/{DATABASE_NAME}/{table}.json?_size=1&_nofacet=1&_nocount=1")

@@ -19,13 +19,20 @@ PROVENANCE = {
     "id": (str, "Stable identifier: source and the source's own identifier, `source:source_id`."),
     "source": (str, "The spider (source) that published this row; see the `sources` table."),
     "source_id": (str, "The identifier the source itself gives this record."),
-    "url": (str, "The official page of this record at its source."),
+    "url": (str, "The page this record was read from: the authority's own page, or a press report of its decision (`sources.url_kind` says which)."),
     "first_seen": (str, "When Minh Bạch first saw this record (ISO date-time, UTC)."),
     "last_seen": (str, "When Minh Bạch last saw this record in its source (ISO date-time, UTC)."),
     "withdrawn": (str, "Date the source stopped listing this record; empty while it is listed."),
     "quality_flags": (str, "JSON list of values kept as published because they could not be parsed, with the reason."),
     "notes": (str, "Caveats from the source or its curator (e.g. a warning rather than a recall, a date that is the article's)."),
     "raw": (str, "The record as received from the source (JSON), so it can be parsed again."),
+}
+
+# The source's spelling of an authority stays in `authority`; these come from the reviewed table
+# db/authorities.csv at finalize (db/authorities.py): NULL where the spelling is not reviewed.
+AUTHORITY_CANONICAL = {
+    "authority_canonical": (str, "The authority's canonical name, from Minh Bạch's reviewed table of spellings (db/authorities.csv); empty when the spelling is not in it."),
+    "authority_code": (str, "Minh Bạch's code for that authority (jurisdiction + name, not an official identifier): one code per body, whatever the spelling."),
 }
 
 PLACE = {
@@ -36,8 +43,13 @@ PLACE = {
     "ward": (str, "2025 ward/commune name."),
     "latitude": (float, "Latitude (WGS84): the source's point, else the ward's or province's centroid."),
     "longitude": (float, "Longitude (WGS84)."),
-    "geo_precision": (str, "How precise the coordinates are: `point`, `ward` or `province`."),
+    "geo_precision": (str, "How precise the coordinates are: `point`, `street`, `town`, `ward` or `province` (from the evidence: a full postcode or house number is a point, a street name a street, a town name only a town)."),
 }
+
+ID_DESCRIPTION = ("Establishment key, by evidence only: `tax:<tax code>`; the source's premises id `fhrs:<FHRS id>`; "
+                  "`fei:<FDA FEI>` (recalls); the same folded name at the same street address "
+                  "`addr:<folded name>|<province code or country>|<folded address>`; otherwise one record, `rec:<record id>`. "
+                  "Reviewed decisions (db/resolver.csv, `establishment_judgements`) may merge keys.")
 
 TABLES = {
     "recalls": dict(
@@ -55,7 +67,11 @@ TABLES = {
             "hazard": (str, "The hazard or reason for the recall."),
             "remedy": (str, "What consumers should do, or the remedy offered."),
             "risk_class": (str, "Risk class or level as the source grades it."),
-            "company": (str, "Recalling firm, importer or company responsible for the product on the market."),
+            "company": (str, "Recalling firm, importer or company the source names as responsible for the product on the market; empty when the source names none."),
+            "name_on_product": (str, "On a counterfeit: the maker or owner whose name the fake bears, as published. Not the responsible party, not the seller."),
+            "counterfeit": (int, "1 when the notice is about a counterfeit (fake) product, 0 otherwise."),
+            "status": (str, "Recall status: `ongoing`, `completed`, `terminated` or `unknown`, from the source's own status field (FDA `PHASETXT`); `unknown` where the source gives none."),
+            "kind": (str, "Kind of notice, which chooses the advice shown: `food`, `drug`, `cosmetic`, `vehicle`, `device`, `children`, `counterfeit`, `withdrawal` (a registration or notification withdrawn, no safety finding) or `other`; from the source's own category."),
             "manufacturer": (str, "Manufacturer and, where given, its address or country."),
             "manufactured": (str, "Production date or period start as published, parsed to ISO where possible."),
             "manufactured_precision": (str, "Precision of `manufactured`."),
@@ -66,21 +82,29 @@ TABLES = {
             "distribution": (str, "Where the product was distributed or sold."),
             "jurisdiction": (str, "Country or area whose authority published it (ISO code: VN, US, GB, FR, EU)."),
             "authority": (str, "Authority (or company) that issued the notice."),
-            "published": (str, "Date the recall was published or notified (ISO)."),
+            **AUTHORITY_CANONICAL,
+            "published": (str, "Date the authority published the recall or notice (ISO; FDA: the Enforcement Report date)."),
             "published_precision": (str, "Precision of `published`: `day`, `month` or `year`."),
+            "initiated": (str, "Date the firm started the recall, where the source gives it apart from publication (FDA `RECALLINITIATIONDT`)."),
+            "initiated_precision": (str, "Precision of `initiated`."),
+            "ended": (str, "Date the recall ended (FDA `TERMINATIONDT`), or the end of the recall procedure the source announces (RappelConso)."),
+            "ended_precision": (str, "Precision of `ended`."),
         },
         required={"id", "source", "source_id", "url", "title"},
         sort="published",
         generated={"year": ("substr(published, 1, 4)", "Year the recall was published (for facets).")},
-        fts=["title", "product", "brand", "model", "hazard", "company", "lots", "registration_no", "authority"],
-        indexes=[["published"], ["year"], ["source"], ["jurisdiction"], ["category"], ["risk_class"],
+        fts=["title", "product", "brand", "model", "hazard", "company", "lots", "registration_no", "authority",
+             "name_on_product"],
+        indexes=[["published"], ["year"], ["source"], ["jurisdiction"], ["category"], ["risk_class"], ["status"], ["kind"],
                  ["establishment_id"], ["withdrawn"], ["last_seen"]],
     ),
     "violations": dict(
         record=True,
         columns={
             **PROVENANCE,
-            "establishment": (str, "Name of the establishment as published."),
+            "establishment": (str, "The penalised party as published: the establishment, or in a court case the defendant(s)."),
+            "defendant": (str, "In a court case: the party or parties convicted, as published (several separated by `; `)."),
+            "premises": (str, "In a court case: the premises where the offence happened, as published (not the penalised party)."),
             "establishment_id": (str, "The establishment (business), see `establishments`."),
             "tax_code": (str, "Vietnamese tax code (mã số thuế), 10 digits or `XXXXXXXXXX-XXX`."),
             **PLACE,
@@ -89,9 +113,11 @@ TABLES = {
             "sanction": (str, "Sanctions imposed (fine, suspension, destruction…)."),
             "fine_vnd": (int, "Fine in Vietnamese đồng (integer)."),
             "fine_note": (str, "Caveat on the fine, e.g. `lower bound` for `hơn 188 triệu`."),
+            "fine_qualifier": (str, "The source's own hedge word before the amount (`gần`, `hơn`, `trên`, `khoảng`, `chừng`, `hàng`…): `fine_vnd` is then not exact."),
             "fine_text": (str, "The fine or penalty as published (any currency)."),
             "decision_no": (str, "Number of the penalty decision."),
             "authority": (str, "Authority that decided the penalty."),
+            **AUTHORITY_CANONICAL,
             "jurisdiction": (str, "Country of the authority (ISO code)."),
             "decided": (str, "Date of the decision (ISO)."),
             "decided_precision": (str, "Precision of `decided`: `day`, `month` or `year`."),
@@ -99,9 +125,9 @@ TABLES = {
         required={"id", "source", "source_id", "url", "establishment"},
         sort="decided",
         generated={"year": ("substr(decided, 1, 4)", "Year of the decision (for facets).")},
-        fts=["establishment", "address", "violation", "sanction", "authority", "province", "ward"],
+        fts=["establishment", "address", "violation", "sanction", "authority", "province", "ward", "defendant", "premises"],
         indexes=[["decided"], ["year"], ["source"], ["province"], ["province_code"], ["ward_code"], ["jurisdiction"],
-                 ["authority"],
+                 ["authority"], ["authority_canonical"], ["authority_code"],
                  ["geo_precision"], ["establishment_id"], ["tax_code"], ["fine_vnd"], ["withdrawn"], ["last_seen"]],
     ),
     "listings": dict(
@@ -110,6 +136,9 @@ TABLES = {
             **PROVENANCE,
             "scheme": (str, "Certification or rating scheme (OCOP, HVNCLC, food hygiene rating…)."),
             "rating": (str, "Rating or class awarded (e.g. `4 sao`, `5`)."),
+            "kind": (str, "What the listing is: `certificate`, `rating`, `registration` or `award`."),
+            "status": (str, "Its state as the source gives it: `rated`, `not rated`, `pending`, `exempt`, `awarded`, `valid`, `expired`."),
+            "rating_text": (str, "The rating or state in the scheme's own words, Vietnamese · English (FHRS `0` = urgent improvement necessary; OCOP 0 stars = not rated)."),
             "product": (str, "Certified product, where the scheme certifies products."),
             "holder": (str, "Business or producer holding the certificate or rating."),
             "establishment_id": (str, "The establishment (business), see `establishments`."),
@@ -117,6 +146,7 @@ TABLES = {
             "certificate_no": (str, "Certificate or decision number."),
             **PLACE,
             "authority": (str, "Authority or body that certified or rated."),
+            **AUTHORITY_CANONICAL,
             "jurisdiction": (str, "Country of the authority (ISO code)."),
             "valid_from": (str, "Date the certificate or rating was granted (ISO)."),
             "valid_from_precision": (str, "Precision of `valid_from`: `day`, `month` or `year`."),
@@ -127,15 +157,15 @@ TABLES = {
         sort="valid_from",
         generated={"year": ("substr(valid_from, 1, 4)", "Year the certificate or rating was granted (for facets).")},
         fts=["product", "holder", "address", "scheme", "rating", "authority", "province", "ward"],
-        indexes=[["valid_from"], ["year"], ["source"], ["scheme"], ["rating"], ["province"], ["province_code"],
+        indexes=[["valid_from"], ["year"], ["source"], ["scheme"], ["kind"], ["status"], ["rating"], ["province"], ["province_code"],
                  ["ward_code"],
                  ["jurisdiction"], ["geo_precision"], ["establishment_id"], ["withdrawn"], ["last_seen"]],
     ),
     "establishments": dict(
         columns={
-            "id": (str, "Establishment key: `tax:<tax code>` where known, else `name:<folded name>|<province code>`."),
+            "id": (str, ID_DESCRIPTION),
             "name": (str, "Name as most recently published."),
-            "name_key": (str, "The name folded for matching (no marks, case or legal form): recalls naming it match on this."),
+            "name_key": (str, "The name folded for matching (no marks, case, or leading/trailing legal form): same name in one place is only `establishment_links`, never a merge."),
             "tax_code": (str, "Vietnamese tax code, where any source published it."),
             **PLACE,
             "jurisdiction": (str, "Country (ISO code)."),
@@ -148,6 +178,29 @@ TABLES = {
         fts=["name", "address", "province", "ward"],
         indexes=[["province"], ["province_code"], ["tax_code"], ["name_key"], ["violations_count"], ["listings_count"],
                  ["jurisdiction"]],
+    ),
+    "establishment_links": dict(
+        columns={
+            "establishment_id": (str, "An establishment, see `establishments`."),
+            "related_id": (str, "Another establishment with the same folded name in the same place, kept separate for lack of evidence that they are one business (có thể liên quan · possibly related)."),
+            "reason": (str, "What they share: `same name, same ward` or `same name, same province` (Vietnam; abroad no source names a town for every row)."),
+        },
+        pk=("establishment_id", "related_id"),
+        required={"establishment_id", "related_id", "reason"},
+        fts=[], indexes=[["related_id"]],
+    ),
+    "establishment_judgements": dict(
+        columns={
+            "left_id": (str, "Establishment key judged (as the rules give it)."),
+            "right_id": (str, "The other establishment key judged."),
+            "judgement": (str, "`merge` (one business: shown as one establishment) or `do-not-merge` (two businesses: not linked as possibly related)."),
+            "reason": (str, "The evidence the reviewer relied on."),
+            "date": (str, "Date of the judgement (ISO)."),
+            "reviewer": (str, "Who judged it."),
+        },
+        pk=("left_id", "right_id"),
+        required={"left_id", "right_id", "judgement"},
+        fts=[], indexes=[],
     ),
     "provinces": dict(
         columns={
@@ -216,6 +269,12 @@ TABLES = {
             "table_name": (str, "Table it fills."),
             "kind": (str, "Kind of source: json, csv, rss, xlsx…"),
             "last_good_run": (str, "When it last loaded successfully."),
+            "last_checked": (str, "When Minh Bạch last read it, whatever the outcome (ISO date-time, UTC)."),
+            "newest_record": (str, "Date of its newest record, by the source's own date (published, decided or granted)."),
+            "historical": (int, "1 for a fixed historical dataset that is not updated any more (e.g. the 2014–15 UK prosecutions file)."),
+            "cadence_days": (int, "How often a live source usually publishes something new, in days; empty when it has no cadence."),
+            "overdue": (int, "1 when a live source's newest record is older than its usual cadence allows (checked at build)."),
+            "url_kind": (str, "What each record's `url` is: `official` (the authority's own page), `press` (a press report of an official decision) or `portal` (the authority's portal, not the record's page)."),
             "rows": (int, "Rows from this source in its table."),
         },
         pk="source",
@@ -294,10 +353,10 @@ VIEWS = {
                            'link', {_ROW_LINK.format(table="violations")}) as popup
         from violations where latitude is not null and withdrawn is null""",
     "map_listings": f"""
-        select id, coalesce(holder, product) as name, scheme, rating, province_code, province, jurisdiction,
+        select id, coalesce(holder, product) as name, scheme, rating, kind, status, province_code, province, jurisdiction,
                source, geo_precision, latitude, longitude,
                json_object('title', coalesce(holder, product),
-                           'description', trim(scheme || ' ' || coalesce(rating, '')) || coalesce(' — ' || product, ''),
+                           'description', scheme || coalesce(': ' || coalesce(rating_text, rating), '') || coalesce(' — ' || product, ''),
                            'link', {_ROW_LINK.format(table="listings")}) as popup
         from listings where latitude is not null and withdrawn is null""",
 }
@@ -329,6 +388,10 @@ SUMMARIES = {
         select source, count(*) as n, sum(withdrawn is not null) as gone from recalls group by source
         union all select source, count(*), sum(withdrawn is not null) from violations group by source
         union all select source, count(*), sum(withdrawn is not null) from listings group by source""",
+    # /ma-vach says what a "no recall names this barcode" covers: which sources print barcodes at all.
+    "summary_recalls_barcodes": """
+        select r.source, coalesce(s.publisher, r.source) as publisher, count(*) as n, sum(r.gtins is not null) as with_barcodes
+        from recalls r left join sources s on s.source = r.source where r.withdrawn is null group by r.source""",
     "summary_recalls_months": """
         select substr(published, 1, 7) as month, count(*) as n from recalls
         where withdrawn is null and length(published) >= 7 group by 1""",
@@ -343,6 +406,10 @@ SUMMARIES = {
 }
 
 RECORD_TABLES = [name for name, t in TABLES.items() if t.get("record")]
+# Columns holding a JSON list as text: the JSON API answers them as arrays (plugins/json_shapes.py),
+# the data package types them `array`.
+JSON_LISTS = {**{table: ["quality_flags"] for table in RECORD_TABLES},
+              "recalls": ["gtins", "quality_flags"], "provinces": ["old_provinces"], "versions": ["changed"]}
 # Columns a source does not set itself: bookkeeping, or derived when the row is written.
 BOOKKEEPING = {"first_seen", "last_seen", "withdrawn"}
 DERIVED = {"establishment_id", "province_code", "province", "ward_code", "ward", "geo_precision"}

@@ -1,0 +1,175 @@
+"""JSON a journalist can use as it comes: list columns as arrays, and each row's page on this site.
+
+Datasette answers a JSON list stored as text (`recalls.gtins`) as a string inside JSON unless the
+caller knows to add `_json=gtins`, and its rows carry no link to their record page (building one
+needs Datasette's tilde encoding: `us_fda_recalls:219865` -> `us_fda_recalls~3A219865`). This
+wrapper rewrites the JSON answers of the `minhbach` tables, views and canned queries:
+
+- every column listed in `db/schema.py` `JSON_LISTS` (and `_json=` columns, as before) is an array;
+- every row that names a record carries `record_url`, the absolute URL of its page. With the
+  default `_shape=arrays` (rows are lists), the URLs are in `record_urls`, one per row, in order,
+  so the rows keep the columns listed in `columns`.
+
+Which record a row is: on a table, its primary key; on a map view, its table's `id`; on a canned
+query, `id` with the table named by its `kind` or `table_name` column, else by `QUERY_TABLES`.
+JSON answers are bounded (at most `max_returned_rows` rows), so rewriting one whole is cheap.
+"""
+import json
+import re
+import urllib.parse
+
+from datasette import hookimpl
+from datasette.utils import tilde_encode
+from datasette.utils.asgi import Request
+
+from db import schema
+
+DATABASE = "minhbach"
+# Tables with a record page a row can link to.
+PAGE_TABLES = set(schema.TABLES) - {"facet_counts"}
+# Map views show rows of a table; their `id` is that table's.
+VIEW_TABLES = {"map_violations": "violations", "map_listings": "listings"}
+# Canned queries whose rows are all of one table (others say it in `kind` or `table_name`).
+QUERY_TABLES = {"barcode": "recalls", "recent_recalls": "recalls", "recent_violations": "violations",
+                "province_violations": "violations"}
+TABLE_JSON = re.compile(rf"^/{DATABASE}/([^/]+)\.json$")
+ROW_JSON = re.compile(rf"^/{DATABASE}/([^/]+)/([^/]+)\.json$")
+
+
+def list_columns(name):
+    return set(schema.JSON_LISTS.get(VIEW_TABLES.get(name, name), []))
+
+
+def as_list(value):
+    """A JSON list stored as text, decoded; anything else (NULL, not JSON) as it was."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def row_path(table, row, pks):
+    """Datasette's path of a row: its primary key values, tilde-encoded, comma-separated."""
+    values = [row.get(pk) for pk in pks]
+    if not values or any(v is None for v in values):
+        return None
+    return f"/{DATABASE}/{table}/" + ",".join(tilde_encode(str(v)) for v in values)
+
+
+def linker(name, is_row_page):
+    """row dict -> path of its record page, or None when the row names no record."""
+    if name in PAGE_TABLES:
+        pks = list(schema.pk(name)) if isinstance(schema.pk(name), (tuple, list)) else [schema.pk(name)]
+        return lambda row: row_path(name, row, pks)
+    fixed = VIEW_TABLES.get(name) or QUERY_TABLES.get(name)
+
+    def by_kind(row):
+        table = fixed or row.get("kind") or row.get("table_name")
+        return row_path(table, row, ["id"]) if table in PAGE_TABLES else None
+    return by_kind
+
+
+def reshape(data, shape, name, lists, link, absolute):
+    """Apply list decoding and record URLs to one decoded JSON answer, whatever its shape."""
+    def fix(row):
+        for column in lists & row.keys():
+            row[column] = as_list(row[column])
+        path = link(row)
+        return path and absolute(path)
+
+    if shape == "array" and isinstance(data, list):
+        for row in data:
+            if isinstance(row, dict):
+                row["record_url"] = fix(row)
+    elif shape == "object" and isinstance(data, dict) and "ok" not in data:
+        for row in data.values():
+            if isinstance(row, dict):
+                row["record_url"] = fix(row)
+    elif isinstance(data, dict) and isinstance(data.get("rows"), list):
+        rows, columns = data["rows"], data.get("columns") or []
+        if rows and isinstance(rows[0], dict):                 # _shape=objects
+            for row in rows:
+                row["record_url"] = fix(row)
+        elif rows and isinstance(rows[0], list):               # _shape=arrays (the default)
+            urls = []
+            for i, values in enumerate(rows):
+                row = dict(zip(columns, values))
+                urls.append(fix(row))
+                rows[i] = [row[c] if c in lists else v for c, v in zip(columns, values)]
+            data["record_urls"] = urls
+        elif not rows and columns:
+            data["record_urls"] = []
+    return data
+
+
+def target(datasette, path):
+    """(name, is_row_page) of a JSON answer this wrapper rewrites, else None."""
+    match = ROW_JSON.match(path)
+    if match and urllib.parse.unquote(match.group(1)) in PAGE_TABLES:
+        return urllib.parse.unquote(match.group(1)), True
+    match = TABLE_JSON.match(path)
+    if not match:
+        return None
+    name = urllib.parse.unquote(match.group(1))
+    queries = (datasette.metadata("databases") or {}).get(DATABASE, {}).get("queries", {})
+    if name in PAGE_TABLES or name in VIEW_TABLES or name in queries:
+        return name, False
+    return None
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def shaped(scope, receive, send):
+            if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+                return await app(scope, receive, send)
+            found = target(datasette, scope.get("path", ""))
+            args = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            shape = (args.get("_shape") or ["arrays"])[-1]
+            if not found or shape == "arrayfirst":
+                return await app(scope, receive, send)
+            name, is_row_page = found
+            lists = list_columns(name) | set(args.get("_json", []))
+            request = Request(scope, receive)
+            link = linker(name, is_row_page)
+            start, body = None, []
+
+            async def collect(message):
+                nonlocal start
+                if message["type"] == "http.response.start":
+                    start = message
+                    content_type = dict(start.get("headers", [])).get(b"content-type", b"")
+                    if start["status"] != 200 or not content_type.startswith(b"application/json"):
+                        start = None            # not ours to rewrite: pass through untouched
+                        await send(message)
+                    return
+                if start is None:
+                    return await send(message)
+                body.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                payload = b"".join(body)
+                try:
+                    payload = rewrite(payload)
+                except ValueError:
+                    pass                        # not JSON after all: sent as Datasette wrote it
+                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(payload)).encode()))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": payload})
+
+            def rewrite(payload):
+                def absolute(path):
+                    return datasette.absolute_url(request, datasette.urls.path(path))
+                if (args.get("_nl") or [""])[-1] in ("on", "1", "true") and shape == "array":
+                    lines = [json.loads(line) for line in payload.decode("utf-8").splitlines() if line.strip()]
+                    fixed = reshape(lines, shape, name, lists, link, absolute)
+                    return "\n".join(json.dumps(row) for row in fixed).encode("utf-8")
+                data = reshape(json.loads(payload), shape, name, lists, link, absolute)
+                return json.dumps(data).encode("utf-8")
+
+            return await app(scope, receive, collect)
+        return shaped
+    return wrap

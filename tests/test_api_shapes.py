@@ -1,0 +1,223 @@
+"""JSON shapes (plugins/json_shapes.py) and the unified search (metadata.yml `search`,
+templates/query-minhbach-search.html): list columns are arrays, every row links to its page, the
+search gives exact totals per kind and pages through every match once."""
+import asyncio
+import json
+import re
+import sqlite3
+from urllib.parse import urlsplit
+
+import pytest
+from datasette.utils import tilde_encode
+
+from conftest import query
+from db import schema
+from db.fold import fold
+
+KINDS = ["recalls", "violations", "listings", "establishments"]
+
+
+def get(datasette, path):
+    response = asyncio.run(datasette.client.get(path))
+    assert response.status_code == 200, (path, response.text[:300])
+    return response
+
+
+def page_path(table, pk):
+    return f"/minhbach/{table}/{tilde_encode(pk)}"
+
+
+# ---- list columns ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", ["array", "objects", "object", "arrays"])
+def test_list_columns_are_json_arrays_in_every_shape(datasette, demo_db, shape):
+    truth = dict(query(demo_db, "select id, gtins from recalls where gtins is not null"))
+    assert truth
+    data = get(datasette, f"/minhbach/recalls.json?gtins__notblank=1&_size=max&_shape={shape}").json()
+    if shape == "array":
+        rows = {r["id"]: r["gtins"] for r in data}
+    elif shape == "object":
+        rows = {r["id"]: r["gtins"] for r in data.values()}
+    elif shape == "objects":
+        rows = {r["id"]: r["gtins"] for r in data["rows"]}
+    else:
+        rows = {r[data["columns"].index("id")]: r[data["columns"].index("gtins")] for r in data["rows"]}
+    assert rows == {pk: json.loads(text) for pk, text in truth.items()}
+    assert all(isinstance(v, list) for v in rows.values())
+
+
+def test_every_declared_list_column_is_a_list_or_null(datasette, demo_db):
+    for table, columns in schema.JSON_LISTS.items():
+        for column in columns:
+            data = get(datasette, f"/minhbach/{table}.json?_shape=array&_size=5&{column}__notblank=1").json()
+            stored = dict(query(demo_db, f"select rowid, [{column}] from [{table}] where [{column}] != '' limit 1"))
+            if not stored:
+                assert data == [], (table, column)     # the empty case: no row carries a list
+                continue
+            assert data and all(isinstance(r[column], list) for r in data), (table, column)
+
+
+def test_a_record_page_json_has_its_lists_as_arrays(datasette, demo_db):
+    (pk, gtins), = query(demo_db, "select id, gtins from recalls where gtins is not null order by id limit 1")
+    row, = get(datasette, page_path("recalls", pk) + ".json?_shape=array").json()
+    assert row["gtins"] == json.loads(gtins)
+
+
+def test_the_barcode_query_still_matches_and_csv_keeps_the_stored_text(datasette, demo_db):
+    (pk, gtins), = query(demo_db, "select id, gtins from recalls where gtins is not null order by id limit 1")
+    gtin = json.loads(gtins)[0]
+    rows = get(datasette, f"/minhbach/barcode.json?gtin={gtin}&_shape=array").json()
+    assert pk in {r["id"] for r in rows}
+    csv_text = get(datasette, f"/minhbach/recalls.csv?id={pk}&_col=gtins").content.decode("utf-8-sig")
+    assert json.dumps(json.loads(gtins)) in csv_text.replace('""', '"') or gtins in csv_text.replace('""', '"')
+
+
+# ---- record URLs ----------------------------------------------------------------------------------
+
+def assert_resolves(datasette, url, table, pk):
+    path = urlsplit(url).path
+    assert path == page_path(table, pk), (url, table, pk)
+    row, = get(datasette, path + ".json?_shape=array").json()
+    assert row["id"] == pk
+
+
+@pytest.mark.parametrize("table", KINDS)
+def test_every_table_row_carries_its_page_url(datasette, demo_db, table):
+    rows = get(datasette, f"/minhbach/{table}.json?_shape=array&_size=max").json()
+    assert len(rows) == min(1000, query(demo_db, f"select count(*) from [{table}]")[0][0])
+    for row in rows:
+        assert urlsplit(row["record_url"]).path == page_path(table, row["id"])
+        assert row["record_url"].startswith("http://localhost/")
+    assert_resolves(datasette, rows[-1]["record_url"], table, rows[-1]["id"])
+
+
+def test_the_default_arrays_shape_lists_urls_beside_the_rows(datasette):
+    data = get(datasette, "/minhbach/violations.json?_size=7").json()
+    ids = [r[data["columns"].index("id")] for r in data["rows"]]
+    assert [urlsplit(u).path for u in data["record_urls"]] == [page_path("violations", i) for i in ids]
+    assert all(len(r) == len(data["columns"]) for r in data["rows"])   # rows keep their columns
+
+
+def test_tilde_encoding_of_awkward_ids(datasette, demo_db):
+    awkward = query(demo_db, "select id from recalls where id like '%/%' or id like '%.%' limit 5")
+    assert awkward, "the demo data has ids with / or ."
+    for (pk,) in awkward:
+        row, = get(datasette, f"/minhbach/recalls.json?_shape=array&id={pk.replace('/', '%2F')}").json()
+        assert_resolves(datasette, row["record_url"], "recalls", pk)
+
+
+def test_map_views_and_canned_queries_link_to_the_record(datasette, demo_db):
+    row = get(datasette, "/minhbach/map_violations.json?_shape=array&_size=1").json()[0]
+    assert_resolves(datasette, row["record_url"], "violations", row["id"])
+    (gtin,), = query(demo_db, "select g.value from recalls r join json_each(r.gtins) g limit 1")
+    row = get(datasette, f"/minhbach/barcode.json?gtin={gtin}&_shape=array").json()[0]
+    assert_resolves(datasette, row["record_url"], "recalls", row["id"])
+    for row in get(datasette, "/minhbach/changes.json?since=2000-01-01&_shape=array").json()[:20]:
+        assert urlsplit(row["record_url"]).path == page_path(row["table_name"], row["id"])
+
+
+def test_no_rows_no_urls(datasette):
+    assert get(datasette, "/minhbach/recalls.json?_shape=array&id=nope").json() == []
+    assert get(datasette, "/minhbach/recalls.json?id=nope").json()["record_urls"] == []
+
+
+def test_errors_and_other_json_pass_through(datasette):
+    response = asyncio.run(datasette.client.get("/minhbach/no_such_table.json"))
+    assert response.status_code == 404 and "record_url" not in response.text
+    assert "record_url" not in get(datasette, "/minhbach.json").text
+
+
+# ---- the unified search ---------------------------------------------------------------------------
+
+def folded_words(text):
+    return re.findall(r"\w+", fold(text or ""))
+
+
+def truth_ids(db, kind, word):
+    """Rows of a kind whose indexed columns hold a word starting with ``word`` (the search matches the
+    last word as a prefix), from the raw rows, folded in Python."""
+    columns = schema.TABLES[kind]["fts"]
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(f"select id, {', '.join(f'[{c}]' for c in columns)} from [{kind}]").fetchall()
+    finally:
+        conn.close()
+    return {r[0] for r in rows if any(w.startswith(word) for value in r[1:] for w in folded_words(value))}
+
+
+def search(datasette, **params):
+    qs = "&".join(f"{k}={v}" for k, v in params.items())
+    return get(datasette, f"/minhbach/search.json?_shape=array&{qs}").json()
+
+
+def busiest_word(db):
+    """A word with more than one page (20) of matches in some kind, from the data itself."""
+    best = (0, None, None)
+    for kind in KINDS:
+        counts = {}
+        for pk in query(db, f"select {', '.join(schema.TABLES[kind]['fts'])} from [{kind}]"):
+            for word in {w for value in pk for w in folded_words(value) if len(w) >= 4 and not w.isdigit()}:
+                counts[word] = counts.get(word, 0) + 1
+        word, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        best = max(best, (n, word, kind))
+    assert best[0] > 20, best
+    return best[2], best[1]
+
+
+def test_search_totals_are_exact_per_kind(datasette, demo_db):
+    kind, word = busiest_word(demo_db)
+    rows = search(datasette, q=word)
+    for k in KINDS:
+        truth = truth_ids(demo_db, k, word)
+        got = [r for r in rows if r["kind"] == k]
+        assert len(got) == min(20, len(truth)), k
+        assert {r["total"] for r in got} <= {len(truth)}, k
+    assert len([r for r in rows if r["kind"] == kind]) == 20
+
+
+def test_search_pages_through_every_match_once(datasette, demo_db):
+    kind, word = busiest_word(demo_db)
+    truth = truth_ids(demo_db, kind, word)
+    seen, page = [], 1
+    while True:
+        rows = search(datasette, q=word, kind=kind, page=page)
+        assert {r["kind"] for r in rows} <= {kind}
+        if not rows:
+            break
+        assert all(r["total"] == len(truth) for r in rows)
+        assert len(rows) == 20 or page == -(-len(truth) // 20)          # only the last page is short
+        seen += [r["id"] for r in rows]
+        page += 1
+    assert page - 1 == -(-len(truth) // 20)
+    assert len(seen) == len(set(seen)) and set(seen) == truth
+    scores = [r["score"] for p in range(1, page) for r in search(datasette, q=word, kind=kind, page=p)]
+    assert scores == sorted(scores)                                     # best first, across pages
+
+
+def test_search_empty_and_bad_paging(datasette, demo_db):
+    assert search(datasette, q="zzqxv") == []
+    kind, word = busiest_word(demo_db)
+    assert search(datasette, q=word, kind=kind, page=9999) == []
+    assert search(datasette, q=word, page="abc") == search(datasette, q=word)     # not a number: page 1
+    assert search(datasette, q=word, kind="nope") == []
+
+
+def test_search_rows_use_table_names_and_link_to_their_pages(datasette, demo_db):
+    kind, word = busiest_word(demo_db)
+    rows = search(datasette, q=word)
+    assert rows and {r["kind"] for r in rows} <= set(KINDS)
+    for row in rows:
+        assert urlsplit(row["record_url"]).path == page_path(row["kind"], row["id"])
+
+
+def test_search_page_shows_totals_and_pager(datasette, demo_db):
+    kind, word = busiest_word(demo_db)
+    total = len(truth_ids(demo_db, kind, word))
+    html = get(datasette, f"/minhbach/search?q={word}").text
+    assert f'id="{kind}"' in html and f"({total:,})".replace(",", ".") in html
+    assert f"kind={kind}&amp;page=2" in html and "100+" not in html
+    last = -(-total // 20)
+    html = get(datasette, f"/minhbach/search?q={word}&kind={kind}&page={last}").text
+    assert f"Trang {last}/{last}" in html and 'rel="next"' not in html and 'rel="prev"' in html
+    html = get(datasette, f"/minhbach/search?q={word}&kind={kind}&page={last + 1}").text
+    assert "không còn kết quả" in html
