@@ -410,9 +410,8 @@ RECORD_TABLES = [name for name, t in TABLES.items() if t.get("record")]
 # the data package types them `array`.
 JSON_LISTS = {**{table: ["quality_flags"] for table in RECORD_TABLES},
               "recalls": ["gtins", "quality_flags"], "provinces": ["old_provinces"], "versions": ["changed"]}
-# Columns a source does not set itself: bookkeeping, or derived when the row is written.
+# Columns a source does not set itself: the store keeps them (first seen, last seen, withdrawn).
 BOOKKEEPING = {"first_seen", "last_seen", "withdrawn"}
-DERIVED = {"establishment_id", "province_code", "province", "ward_code", "ward", "geo_precision"}
 
 
 def pk(table):

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import scrapy
 
-from scrapers.parsers import parse_date, parse_money_vnd
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+from scrapers.parsers import (extract_gtins, extract_labelled_gtins, money_hedge, normalise_gtin, parse_date,
+                              parse_money_vnd, repair_text)
 
 
 class SourceError(Exception):
@@ -48,6 +47,11 @@ class SourceSpider(scrapy.Spider):
     fields = {}           # source field -> column, copied as cleaned text
     complete_listing = True  # False for feeds of the latest records: absence is not withdrawal
     file_only = False     # True when live_url's format is not yet the one this spider reads
+    # Freshness (/ and /nguon): a historical dataset is fixed and never "late"; a live source whose
+    # newest record is older than cadence_days is flagged. None: no usual cadence (curated, files).
+    historical = False
+    cadence_days = None
+    url_kind = "official"  # what a record's `url` is: official | press | portal (sources.url_kind)
 
     def __init__(self, file=None, url=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,6 +84,7 @@ class SourceSpider(scrapy.Spider):
                 yield {"_reject": f"could not read row: {type(error).__name__}: {error}", "raw": row}
                 continue
             if record is not None:
+                self.repair(record)
                 record.setdefault("raw", row)
                 yield record
 
@@ -95,6 +100,20 @@ class SourceSpider(scrapy.Spider):
         """The one hook for what a field map cannot say. Return None to skip a row."""
         return record
 
+    # Identity and links are kept exactly as the source gives them; every other text is repaired.
+    UNREPAIRED = frozenset({"raw", "quality_flags", "source_id", "url"})
+
+    def repair(self, record):
+        """Mojibake and HTML entities undone in every stored text (``CafÃ©`` -> ``Café``), each
+        repair flagged with the value as received; ``raw`` keeps the row untouched."""
+        for column, value in list(record.items()):
+            if column in self.UNREPAIRED or not isinstance(value, str):
+                continue
+            fixed, repairs = repair_text(value)
+            if repairs:
+                record[column] = fixed
+                self.flag(record, column, value, "; ".join(repairs))
+
     # Helpers for post_process: parse, and keep what cannot be parsed with the reason.
     @staticmethod
     def flag(record, column, value, reason):
@@ -107,12 +126,34 @@ class SourceSpider(scrapy.Spider):
         if parsed.flag:
             self.flag(record, column, clean(text), parsed.flag)
 
+    def set_gtins(self, record, *texts, labelled=True, min_length=8):
+        """``gtins`` from the given texts: codes with a valid check digit, normalised (UPC-A, EAN-13 and
+        GTIN-14 forms of one code are one code). ``labelled``: take only digits the text labels as a
+        barcode ("UPC: …"), for prose; False for a field that holds barcodes only. Labelled digits that
+        are not a GTIN are flagged, not stored."""
+        found = list(json.loads(record["gtins"])) if record.get("gtins") else []
+        for text in texts:
+            text = clean(text)
+            if not isinstance(text, str):
+                continue
+            if labelled:
+                codes, rejected = extract_labelled_gtins(text)
+                for code in rejected:
+                    self.flag(record, "gtins", code, "labelled as a barcode but not a valid GTIN (length or check digit)")
+            else:
+                codes = [normalise_gtin(code) for code in extract_gtins(text) if len(code) >= min_length]
+            found.extend(code for code in codes if code)
+        found = list(dict.fromkeys(found))
+        record["gtins"] = json.dumps(found) if found else None
+
     def set_fine_vnd(self, record, text):
         parsed = parse_money_vnd(text)
         record["fine_vnd"] = parsed.vnd
         record["fine_text"] = clean(text)
         if parsed.note:
             record["fine_note"] = parsed.note
+            # the source's own word ("gần", "hơn"): pages show it beside the number, in Vietnamese
+            record["fine_qualifier"] = money_hedge(text)
         if parsed.flag:
             self.flag(record, "fine_vnd", clean(text), parsed.flag)
 
@@ -216,6 +257,7 @@ class CitedCsvSpider(CsvSpider):
     (``key_columns``); the cited article is the row's ``url``.
     """
     jurisdiction = "VN"
+    url_kind = "press"    # each row's url is the article that reported the decision, not the decision
     licence = "Facts from official notices as reported in the press; table CC BY 4.0 by Minh Bạch"
     licence_url = "https://creativecommons.org/licenses/by/4.0/"
     key_columns = ()

@@ -46,6 +46,7 @@ __all__ = [
     "ParsedMoney",
     "parse_date",
     "parse_money_vnd",
+    "money_hedge",
     "parse_tax_code",
     "parse_drug_registration",
     "parse_declaration_no",
@@ -411,6 +412,7 @@ _HEDGES = (  # longest first; folded text
     ("toi da", "upper bound"), ("len den", "upper bound"), ("len toi", "upper bound"),
     ("duoi", "upper bound"), ("khoang", "approximate"), ("xap xi", "approximate"),
     ("uoc tinh", "approximate"), ("chung", "approximate"),
+    ("hang", "order of magnitude, not an amount"),   # "hàng trăm triệu"
 )
 # Compiled once (in the same order: the first match wins), not once per hedge per call.
 _HEDGE_RES = tuple((re.compile(re.escape(word) + r"\b"), word, meaning) for word, meaning in _HEDGES)
@@ -563,6 +565,29 @@ def parse_money_vnd(text: Optional[str]) -> ParsedMoney:
         return ParsedMoney(None, note, str(err))
     except (InvalidOperation, ValueError, ArithmeticError):
         return ParsedMoney(None, note, "unreadable amount")
+
+
+# The hedge parse_money_vnd recognises, found again in the unfolded text so the source's own word
+# ("gần", "Hơn") can be shown beside the number, as the source wrote it.
+_HEDGE_AT_START = re.compile(
+    r"^[\s.;:!()]*(?:" + _LEAD_WORDS.pattern.lstrip("^")
+    + r")?(" + "|".join(re.escape(word) for word, _meaning in _HEDGES if word != "hang")
+    + r"|hang(?= (?:chuc|tram|nghin|ngan|trieu|ty|ti)\b))\b")   # "hàng trăm triệu", not "hàng hóa"
+
+
+@_memo_str
+def money_hedge(text: Optional[str]) -> Optional[str]:
+    """The hedge word before an amount as the source wrote it, lower-cased: ``gần 40 triệu`` → ``gần``."""
+    s = _coerce(text) if not isinstance(text, (int, float)) else None
+    if not s:
+        return None
+    s = _clean(s)
+    folded = _ascii_fold(s)
+    if len(folded) != len(s):   # folding changed the length: offsets would not match, keep the folded word
+        match = _HEDGE_AT_START.match(folded)
+        return match[1] if match else None
+    match = _HEDGE_AT_START.match(folded)
+    return s[match.start(1):match.end(1)].lower() if match else None
 
 
 # --------------------------------------------------------------------------- identifiers
@@ -778,3 +803,126 @@ def parse_float(text: Optional[str]) -> Optional[float]:
     except ValueError:  # pragma: no cover - the regex already guarantees the shape
         return None
     return value if abs(value) != float("inf") else None
+
+
+# --------------------------------------------------------------------------- barcodes in prose
+
+def normalise_gtin(code: Optional[str]) -> Optional[str]:
+    """A GTIN with a valid check digit in one canonical form, or None.
+
+    Separators are dropped; a 14-digit GTIN with indicator 0 is the EAN-13 inside it, and an
+    EAN-13 starting with 0 is the UPC-A inside it (GS1's rule: leading zeros carry nothing). So
+    ``0 42743 19026 6``, ``0042743190266`` and ``00042743190266`` all give ``042743190266``;
+    a GTIN-14 with another indicator (a case of units) stays 14 digits. A GS1 element string
+    ``01`` + 14 digits (``0110817134020432``, printed by some firms as their "UPC") gives its GTIN.
+    """
+    s = _coerce(code)
+    if not s or len(s) > 40:
+        return None
+    digits = re.sub(r"[\s-]", "", _clean(s))
+    if len(digits) == 16 and digits.startswith("01"):
+        digits = digits[2:]
+    if not gtin_check(digits):
+        return None
+    if len(digits) == 14 and digits[0] == "0":
+        digits = digits[1:]
+    if len(digits) == 13 and digits[0] == "0":
+        digits = digits[1:]
+    return digits
+
+
+# A barcode is taken from prose only where the text labels it as one: a bare 12-digit run is as
+# likely a Vietnamese registration number (893100493025) or an FDA lot as a UPC.
+_BARCODE_LABEL = re.compile(
+    r"(?i)(?<![0-9A-Za-z])(?:UPC|EAN(?:[- ]?(?:13|8))?|GTIN(?:[- ]?(?:8|12|13|14))?|bar[- ]?codes?"
+    r"|codes?[- ]barres?|code EAN|mã vạch)s?(?![A-Za-z])")
+# After the label: a short qualifier without digits or line breaks ("(on can):", " on case label:", "#").
+_LABEL_TAIL = re.compile(r"[^0-9\n]{0,40}?(?=[0-9])")
+# Digits in groups separated by single spaces or hyphens, as printed under a barcode.
+_BARCODE_DIGITS = re.compile(r"[0-9](?:[ -]?[0-9]){7,17}(?![0-9])")
+_BARCODE_LIST_SEP = re.compile(r"\s*(?:,|;|/|&|\band\b|\bor\b|\bvà\b|\bet\b)\s*", re.I)
+
+
+def extract_labelled_gtins(text: Optional[str]) -> tuple[list[str], list[str]]:
+    """Barcodes a text labels as such (``UPC: 042743190266``, ``UPC 8 75343 00001 3``,
+    ``UPC (on carton): …``, ``EAN 3250391660995, 3250391660996``, ``mã vạch 893…``).
+
+    Returns ``(gtins, rejected)``: the valid codes normalised by :func:`normalise_gtin`, in
+    order and once each; and the labelled digit runs that are not GTINs (wrong length, wrong
+    check digit: ``UPC 3680017231`` prints ten digits, the check digit left off), as printed,
+    so the caller can flag them. A label followed by no digits (``UPC: NA``) gives nothing.
+    """
+    s = _coerce(text)
+    if not s:
+        return [], []
+    s = s[:200_000]   # bound the work on hostile input; real notices are far shorter
+    found, rejected = [], []
+    for label in _BARCODE_LABEL.finditer(s):
+        tail = _LABEL_TAIL.match(s, label.end())
+        if not tail:
+            continue
+        pos = tail.end()
+        while True:
+            run = _BARCODE_DIGITS.match(s, pos)
+            if not run:
+                break
+            gtin = normalise_gtin(run.group())
+            (found if gtin else rejected).append(gtin or run.group())
+            sep = _BARCODE_LIST_SEP.match(s, run.end())
+            if not sep or not _BARCODE_DIGITS.match(s, sep.end()):
+                break
+            pos = sep.end()
+    return list(dict.fromkeys(found)), list(dict.fromkeys(rejected))
+
+
+# --------------------------------------------------------------------------- dirty text
+
+# Mojibake of UTF-8 read as Latin-1/Windows-1252 always shows a lead byte (Â…ô) followed by a
+# continuation byte's character: a cheap test that keeps ftfy off clean text (Vietnamese included).
+_MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                            "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
+                            "\u2039\u203a\u20ac\u2122]")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+
+
+@lru_cache(maxsize=1)
+def _ftfy_config():
+    import ftfy
+    # Repair encodings only: quotes, ligatures, widths and line breaks are the source's own text.
+    return ftfy.TextFixerConfig(unescape_html=False, uncurl_quotes=False, fix_latin_ligatures=False,
+                                fix_character_width=False, fix_line_breaks=False, normalization="NFC",
+                                explain=True)
+
+
+@_memo_str
+def repair_text(text: Optional[str]) -> tuple[Optional[str], tuple[str, ...]]:
+    """Undo mojibake (``CafÃ©`` -> ``Café``, with ftfy) and HTML entities (``&lt;b&gt;``, double
+    escapes ``&amp;lt;`` too), dropping tags the unescaping revealed. Returns the text and what
+    was repaired: ``("mojibake repaired", "HTML entities unescaped", "HTML tags removed")``,
+    empty when the text was clean (then the text is returned unchanged)."""
+    if not isinstance(text, str) or not text:
+        return text, ()
+    repaired, done = text, []
+    if _MOJIBAKE_HINT.search(repaired):
+        import ftfy
+        fixed = ftfy.fix_and_explain(repaired, config=_ftfy_config())
+        if fixed.text != repaired and any(step[0] in ("encode", "decode", "transcode") for step in fixed.explanation or ()):
+            repaired = fixed.text
+            done.append("mojibake repaired")
+    if "&" in repaired and _ENTITY.search(repaired):
+        import html
+        had_tags = bool(_TAG.search(repaired))
+        unescaped = repaired
+        for _ in range(3):   # "&amp;lt;" is escaped twice
+            # Only whole, known entities: "NN&PTNT;" and "Tom&notes" are text, not HTML.
+            unescaped = _ENTITY.sub(lambda m: html.unescape(m.group()), unescaped)
+            if not _ENTITY.search(unescaped) or unescaped == repaired:
+                break
+        if unescaped != repaired:
+            repaired = unescaped
+            done.append("HTML entities unescaped")
+            if not had_tags and _TAG.search(repaired):
+                repaired = " ".join(_TAG.sub(" ", repaired).split())
+                done.append("HTML tags removed")
+    return repaired, tuple(done)

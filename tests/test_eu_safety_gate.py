@@ -21,6 +21,7 @@ def test_sample_parses_every_alert():
         "hazard": "Injuries", "remedy": None, "risk_class": "Serious risk", "origin_country": "Unknown",
         "distribution": None, "jurisdiction": "EU", "authority": "Safety Gate",
         "published": "2024", "published_precision": "year",
+        "status": "unknown", "kind": "other", "counterfeit": 0,   # the export's `counterfeit` is `None`
         "notes": "Published: year of the alert number (the export gives no date)",
         "raw": {"alert_number": "A12/01135/24", "barcode": "\n".join(GTINS), "batch_number": "2022/04",
                 "brand": "LIMAR", "company_recall_code": "", "country_of_origin": "Unknown", "images": "",

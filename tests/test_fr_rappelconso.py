@@ -29,12 +29,15 @@ def test_sample_items():
         "authority": "RappelConso (DGCCRF / DGAL)",
         "published": "2022-03",
         "published_precision": "month",
+        "status": "unknown", "kind": "food", "counterfeit": 0,   # RappelConso has no status field
+        "ended": None, "ended_precision": None,
         "source": "fr_rappelconso",
         "id": "fr_rappelconso:2022-03-0006",
     }
     bibs = next(i for i in items if i["source_id"] == "2022-03-0002")
     assert bibs["notes"] == "Volontaire (sans arrêté préfectoral) — Fin de la procédure de rappel : 2022-03-31"
     assert len(json.loads(bibs["gtins"])) == 5
+    assert (bibs["ended"], bibs["ended_precision"], bibs["kind"]) == ("2022-03-31", "day", "children")
 
 
 def test_whole_recorded_file():

@@ -29,6 +29,7 @@ def test_sample_items():
         "authority": "Food Standards Agency",
         "published": "2018-02-23",
         "published_precision": "day",
+        "status": "unknown", "kind": "food", "counterfeit": 0, "gtins": None,   # the alert's status is "Published"
         "source": "gb_fsa_food_alerts",
         "id": "gb_fsa_food_alerts:FSA-AA-15-2018",
     }

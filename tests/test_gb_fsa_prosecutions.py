@@ -8,7 +8,10 @@ def test_sample():
     first = {k: v for k, v in items[0].items() if k != "raw"}
     assert first == {
         "id": "gb_fsa_prosecutions:14-15-132", "source": "gb_fsa_prosecutions", "source_id": "14-15-132",
-        "establishment": "Achari Restaurant, Crook Street, Bolton", "address": "Crook Street, Bolton, Bolton BL3, UK",
+        # The defendant is the party convicted; the premises is where it happened; the address is the source's.
+        "establishment": "Sanu Miah", "defendant": "Sanu Miah",
+        "premises": "Achari Restaurant, Crook Street, Bolton", "address": "Achari Restaurant, Crook Street, Bolton",
+        "geo_precision": "street",   # the geocoder found "Crook Street, Bolton, Bolton BL3, UK": no number, no full postcode
         "authority": None, "jurisdiction": "GB", "url": "https://www.food.gov.uk/enforcement/prosecutions",
         "violation": "Guilty Plea to 3 x FH(E)", "fine_text": "£100",
         "sanction": "fine £100; costs £1634; at Bolton Magistrates Court",

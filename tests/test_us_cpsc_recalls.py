@@ -24,6 +24,7 @@ def test_sample_items():
         "authority": "CPSC",
         "published": "2021-09-29",
         "published_precision": "day",
+        "status": "unknown", "kind": "other", "counterfeit": 0, "gtins": None,   # the feed gives no status
         "source": "us_cpsc_recalls",
         "id": "us_cpsc_recalls:ba914c9c-687e-4ff5-bf42-138fe18ef4e8",
     }

@@ -15,7 +15,10 @@ def test_sample():
                  "1. Model Number (REF): 781270. 2. Model Number (REF): 782113.",
         "jurisdiction": "US", "authority": "FDA CDRH",
         "url": "https://www.accessdata.fda.gov/scripts/ires/index.cfm?Product=219865",
-        "published": "2026-04-14", "published_precision": "day",  # MM/DD/YYYY in the source
+        # FDA published it in the Enforcement Report of 05/06/2026; the firm started it on 04/14/2026.
+        "published": "2026-05-06", "published_precision": "day",
+        "initiated": "2026-04-14", "initiated_precision": "day",
+        "status": "ongoing", "kind": "device", "counterfeit": 0, "gtins": None,
     }
     assert items[0]["hazard"].startswith("The potential for stiffness value errors")
 

@@ -13,7 +13,8 @@ def test_sample():
         "title": "Chloramphenicol 250 mg (viên nang cứng)", "product": "Chloramphenicol 250 mg (viên nang cứng)",
         "category": "thuốc", "lots": "0218", "hazard": "Không đạt chỉ tiêu độ hòa tan", "risk_class": None,
         "distribution": "toàn quốc", "authority": "Cục Quản lý Dược",
-        "company": "Công ty cổ phần Dược phẩm và sinh học y tế",
+        # "Cơ sở chịu trách nhiệm" is empty: the maker is not put in its place.
+        "company": None, "name_on_product": None, "counterfeit": 0, "kind": "drug", "status": "unknown", "gtins": None,
         "manufacturer": "Công ty cổ phần Dược phẩm và sinh học y tế", "registration_no": "VD-24891-16",
         "published": "2020-03-27", "published_precision": "day",
         "manufactured": "2018-05-17", "manufactured_precision": "day",

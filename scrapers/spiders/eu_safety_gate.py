@@ -1,4 +1,3 @@
-import json
 import re
 
 from scrapers.bases import CsvSpider, clean
@@ -10,6 +9,11 @@ SEARCH_PAGE = "https://ec.europa.eu/safety-gate-alerts/screen/search"
 # Art. 12 (serious risk) and Art. 11 (risk other than serious) of the General Product Safety
 # Directive; SR is the serious-risk series numbered since late 2024; INFO are notifications for
 # information. Other prefixes (EM, OR…) are left empty and flagged rather than guessed.
+# product_category -> the kind that chooses the advice shown.
+KINDS = {"Motor vehicles": "vehicle", "Cosmetics": "cosmetic", "Toys": "children",
+         "Childcare articles and childrens equipment": "children", "Electrical appliances and equipment": "device",
+         "Laser pointers": "device", "Machinery": "device", "Lighting chains": "device", "Gadgets": "device",
+         "Hand tools": "device"}
 RISK_BY_PREFIX = {"A12": "Serious risk", "SR": "Serious risk", "A11": "Risk other than serious",
                   "INFO": "For information"}
 
@@ -61,10 +65,16 @@ class EuSafetyGateSpider(CsvSpider):
         brand_model = " ".join(filter(None, [record["brand"], record["model"]]))
         record["title"] = " — ".join(filter(None, [record["product"], brand_model])) or None
         barcode = text.get("barcode")
-        gtins = extract_gtins(barcode)
-        record["gtins"] = json.dumps(gtins) if gtins else None
-        if barcode and any(code not in gtins for code in re.split(r"[\s,;]+", barcode) if code):
+        self.set_gtins(record, barcode, labelled=False)
+        found = extract_gtins(barcode)
+        if barcode and any(code not in found for code in re.split(r"[\s,;]+", barcode) if code):
             self.flag(record, "gtins", barcode, "not a valid GTIN (check digit or length)")
+        # The export's `counterfeit` column; the brand on a fake is the genuine owner's, not the party responsible.
+        record["counterfeit"] = int((text.get("counterfeit") or "").lower() in ("yes", "true", "1", "counterfeit"))
+        record["status"] = "unknown"
+        record["kind"] = "counterfeit" if record["counterfeit"] else KINDS.get(record["category"], "other")
+        if record["counterfeit"]:
+            record["name_on_product"], record["brand"] = record["brand"], None
         record["hazard"] = ": ".join(filter(None, [text.get("risk_type"), text.get("risk_description")])) or None
         record["remedy"] = "; ".join(f"{kind}: {text[key]}" for kind, key in (
             ("Compulsory", "compulsory_measures"), ("Voluntary", "voluntary_measures")) if text.get(key)) or None

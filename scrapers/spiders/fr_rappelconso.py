@@ -15,12 +15,14 @@ This 2022 export has no link to the fiche page: later exports of the same datase
 is the record's own API link. ``reference_fiche`` stays the id across versions
 (``ndeg_de_version``): a new version updates the record, its predecessor goes to ``versions``.
 """
-import json
 import re
 
 from scrapers.bases import JsonSpider, clean
-from scrapers.parsers import extract_gtins, parse_date
+from scrapers.parsers import parse_date
 
+# categorie_de_produit -> the kind that chooses the advice shown.
+KINDS = (("Alimentation", "food"), ("Automobiles", "vehicle"), ("Bébés-Enfants", "children"),
+         ("Hygiène-Beauté", "cosmetic"), ("Appareils électriques", "device"), ("Electroménager", "device"))
 LINE_BREAK = re.compile(r"\s*(?:\r?\n|\|)\s*")
 # Identification lists also separate entries by double spaces ("… Tous les lots  5713…").
 LOT_BREAK = re.compile(r"\s*(?:\r?\n|\s{2,}|\|)\s*")
@@ -56,6 +58,7 @@ class FrRappelconsoSpider(JsonSpider):
     live_url = ("https://data.economie.gouv.fr/api/v2/catalog/datasets/rappelconso0/records"
                 "?order_by=date_ref+desc&limit=10&offset=0&timezone=Europe/Paris")
     sample = "fr_rappelconso.json"
+    cadence_days = 7   # RappelConso publishes notices most days
     complete_listing = False  # the feed shows the latest records only
     records_path = ("records",)
 
@@ -71,14 +74,13 @@ class FrRappelconsoSpider(JsonSpider):
         brand, product = record["brand"] or "", record["product"] or ""
         title = prose(data.get("libelle")) or (
             product if brand.lower() in product.lower() else " – ".join(filter(None, (brand, product))))
-        record["title"] = (title[:299] + "…" if len(title) > 300 else title) or None
+        record["title"] = title or None   # whole: pages shorten it on display
         record["category"] = " / ".join(filter(None, (prose(data.get("categorie_de_produit")),
                                                       prose(data.get("sous_categorie_de_produit"))))) or None
 
         identification = data.get("identification_des_produits")
-        gtins = [g for text in (identification, data.get("noms_des_modeles_ou_references"))
-                 for g in extract_gtins(clean(text)) if len(g) >= 12]
-        record["gtins"] = json.dumps(list(dict.fromkeys(gtins))) if gtins else None
+        # Identification lists hold GTINs unlabelled; 8-digit lot numbers pass the GTIN-8 check by chance.
+        self.set_gtins(record, identification, data.get("noms_des_modeles_ou_references"), labelled=False, min_length=12)
         record["lots"] = entries(identification, split=LOT_BREAK)
 
         reason = prose(data.get("motif_du_rappel"))
@@ -98,6 +100,12 @@ class FrRappelconsoSpider(JsonSpider):
 
         end_text = clean(data.get("date_de_fin_de_la_procedure_de_rappel"))
         end = parse_date(end_text)
+        # The announced end of the recall procedure; RappelConso gives no status field of its own.
+        self.set_date(record, "ended", end_text)
+        record["status"] = "unknown"
+        category = prose(data.get("categorie_de_produit")) or ""
+        record["kind"] = next((kind for prefix, kind in KINDS if category.startswith(prefix)), "other")
+        record["counterfeit"] = 0
         record["notes"] = " — ".join(filter(None, (
             prose(data.get("nature_juridique_du_rappel")),
             end_text and f"Fin de la procédure de rappel : {end.iso or end_text}"))) or None

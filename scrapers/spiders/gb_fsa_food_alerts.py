@@ -68,6 +68,7 @@ class GbFsaFoodAlertsSpider(JsonSpider):
     licence_url = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     live_url = "https://data.food.gov.uk/food-alerts/id?_limit=100&_sort=-created"
     sample = "gb_fsa_food_alerts.json"
+    cadence_days = 14  # the FSA issues alerts most weeks
     complete_listing = False  # the feed shows the latest records only
     records_path = ("items",)
     fields = {"notation": "source_id", "title": "title"}
@@ -116,5 +117,10 @@ class GbFsaFoodAlertsSpider(JsonSpider):
                                                   squash(row.get("consumerAdvice"))))) or None
         record["jurisdiction"] = "GB"
         record["authority"] = "Food Standards Agency"
+        # `status` of an alert is its publication state ("Published"), not the recall's progress.
+        record["status"] = "unknown"
+        record["kind"] = "food"
+        record["counterfeit"] = 0
+        self.set_gtins(record, record["product"], record["lots"])
         self.set_date(record, "published", row.get("created"))
         return record

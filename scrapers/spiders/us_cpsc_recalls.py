@@ -23,6 +23,8 @@ from w3lib.html import remove_tags, replace_entities
 
 from scrapers.bases import RssSpider, clean
 
+# Words of CPSC titles for products made for children ("Children's Pajamas", "Infant Bath Seats").
+CHILDREN = re.compile(r"\b(?:Child(?:ren)?'?s?|Kids?'?|Infants?'?|Bab(?:y|ies)'?|Toddlers?'?|Toys?|Cribs?|Strollers?)\b", re.I)
 GUID_UUID = re.compile(r"/_([0-9a-fA-F-]{36})$")
 # CPSC's house style for titles: "<Firm> Recalls <Product> Due to <Hazard>[; <detail>]",
 # or "<Product> Recalled [by <Firm>] Due to …; Imported by <Firm> / Manufactured by <Firm>".
@@ -49,6 +51,7 @@ class UsCpscRecallsSpider(RssSpider):
     licence = "Public domain (U.S. government work)"
     live_url = "https://www.cpsc.gov/Newsroom/CPSC-RSS-Feed/Recalls-RSS"
     sample = "us_cpsc_recalls.xml"
+    cadence_days = 7   # CPSC announces recalls every week
     complete_listing = False  # the feed shows the latest records only
     fields = {"link": "url"}
 
@@ -69,5 +72,10 @@ class UsCpscRecallsSpider(RssSpider):
         record["manufacturer"] = by.group("name") if by and not by.group("imported") else None
         record["jurisdiction"] = "US"
         record["authority"] = "CPSC"
+        # The feed has neither a status nor a category: a title naming children marks a children's product.
+        record["status"] = "unknown"
+        record["kind"] = "children" if CHILDREN.search(title) else "other"
+        record["counterfeit"] = 0
+        self.set_gtins(record, record["hazard"], title)
         self.set_date(record, "published", row.get("pubDate"), order="mdy")
         return record

@@ -4,6 +4,11 @@ import scrapy
 
 from scrapers.bases import JsonSpider, clean
 
+# PHASETXT, FDA's own words: Ongoing, Completed (the firm finished), Terminated (FDA closed the recall).
+PHASES = {"ongoing": "ongoing", "completed": "completed", "terminated": "terminated"}
+# PRODUCTTYPESHORT -> the kind that chooses the advice shown.
+KINDS = {"Food": "food", "Drugs": "drug", "Biologics": "drug", "Devices": "device"}
+
 
 class UsFdaRecallsSpider(JsonSpider):
     name = "us_fda_recalls"
@@ -15,6 +20,7 @@ class UsFdaRecallsSpider(JsonSpider):
     licence_url = "https://www.fda.gov/about-fda/about-website/website-policies"
     live_url = "https://www.accessdata.fda.gov/rest/iresapi/recalls/"
     sample = "us_fda_recalls.json"
+    cadence_days = 7   # the weekly Enforcement Report
     complete_listing = False  # the feed shows the latest records only
     records_path = ("RESULT",)   # STATUSCODE is 400 even on success: the records are what counts
     fields = {
@@ -40,13 +46,25 @@ class UsFdaRecallsSpider(JsonSpider):
                                           "Authorization-Key": os.environ.get("FDA_IRES_KEY", "")})
 
     def post_process(self, record, row):
+        # The whole description: later products, models and UPCs on a notice must be readable and searchable.
         description = clean(row.get("PRODUCTDESCRIPTIONTXT")) or ""
-        record["product"] = " ".join(description.split())[:500] or None
-        record["title"] = f"{clean(row.get('RECALLNUM')) or 'Recall'}: {record['product'] or record['company']}"[:300]
+        record["product"] = " ".join(description.split()) or None
+        record["title"] = f"{clean(row.get('RECALLNUM')) or 'Recall'}: {record['product'] or record['company']}"
         record["risk_class"] = f"Class {record['risk_class']}" if record["risk_class"] in ("1", "2", "3") else record["risk_class"]
         record["jurisdiction"] = "US"
         record["authority"] = f"FDA {clean(row.get('CENTERCD')) or ''}".strip()
         record["url"] = ("https://www.accessdata.fda.gov/scripts/ires/index.cfm?Product="
                          f"{record['source_id']}" if record["source_id"] else None)
-        self.set_date(record, "published", row.get("RECALLINITIATIONDT"), order="mdy")
+        self.set_gtins(record, description)   # "UPC: 042743190266", "UPC 8 75343 00001 3"
+        phase = clean(row.get("PHASETXT"))
+        record["status"] = PHASES.get((phase or "").lower(), "unknown")
+        if phase and phase.lower() not in PHASES:
+            self.flag(record, "status", phase, "recall phase of unknown meaning")
+        record["kind"] = KINDS.get(record["category"], "other")
+        record["counterfeit"] = 0
+        # FDA publishes a recall in its weekly Enforcement Report; the firm started it earlier.
+        self.set_date(record, "published", row.get("ENFORCEMENTREPORTDT"), order="mdy")
+        self.set_date(record, "initiated", row.get("RECALLINITIATIONDT"), order="mdy")
+        if record["status"] == "terminated":
+            self.set_date(record, "ended", row.get("TERMINATIONDT"), order="mdy")
         return record

@@ -1,5 +1,16 @@
+import re
+
 from scrapers.bases import CitedCsvSpider, clean
 from scrapers.parsers import parse_declaration_no, parse_drug_registration
+
+# `Loại` -> the kind that chooses the advice shown.
+KINDS = {"thuốc": "drug", "mỹ phẩm": "cosmetic", "thực phẩm": "food", "xe": "vehicle", "thiết bị": "device"}
+# A fake product or fake papers: "thuốc giả", "hàng giả", "làm giả", "nghi giả", "giả mạo".
+COUNTERFEIT = re.compile(r"(?i)\b(?:thuốc giả|hàng giả|làm giả|nghi giả|nghi bị làm giả|giả mạo)\b")
+# A notification or registration number withdrawn (often at the company's request): no safety finding.
+WITHDRAWAL = re.compile(r"(?i)\b(?:rút|thu hồi) số (?:tiếp nhận|đăng ký|công bố)")
+# The curator's words for a genuine owner named on a fake-product warning: the victim, not the party responsible.
+GENUINE_OWNER = re.compile(r"(?i)chủ sản phẩm thật|báo cáo nghi giả")
 
 
 class VnNewsRecallsSpider(CitedCsvSpider):
@@ -24,8 +35,26 @@ class VnNewsRecallsSpider(CitedCsvSpider):
     def post_process(self, record, row):
         record["title"] = record["product"]
         maker, maker_address = clean(row.get("Cơ sở sản xuất")), clean(row.get("Địa chỉ cơ sở sản xuất"))
-        record["manufacturer"] = ", ".join(filter(None, [maker, maker_address])) or None
-        record["company"] = record["company"] or maker
+        maker = ", ".join(filter(None, [maker, maker_address])) or None
+        # The responsible party is only what the source names as responsible (never the maker by default).
+        reason = " ".join(filter(None, [record["hazard"], record["product"]]))
+        record["counterfeit"] = int(bool(COUNTERFEIT.search(reason)))
+        record["name_on_product"] = None
+        if record["counterfeit"]:
+            # On a fake, the maker printed on the pack (and a genuine owner who reported it) is the victim.
+            owners = [maker]
+            if record["company"] and GENUINE_OWNER.search(record["company"]):
+                owners.append(record["company"])
+                record["company"] = None
+            record["name_on_product"] = "; ".join(filter(None, owners)) or None
+            record["manufacturer"] = None
+        else:
+            record["manufacturer"] = maker
+        category = (record["category"] or "").strip().lower()
+        record["kind"] = ("counterfeit" if record["counterfeit"] else
+                          "withdrawal" if WITHDRAWAL.search(record["hazard"] or "") else KINDS.get(category, "other"))
+        record["status"] = "unknown"   # the curated table has no status column
+        self.set_gtins(record, record["product"], row.get("Số lô"), row.get("Ghi chú"))   # "mã vạch 893…"
         registration = clean(row.get("Số đăng ký"))
         parsed = parse_drug_registration(registration) or parse_declaration_no(registration)
         record["registration_no"] = parsed or registration
