@@ -1,15 +1,20 @@
-"""Dated, citable copies of the published database: the file, its SHA-256 and a small manifest."""
+"""Dated, citable copies of the published database: the file, its SHA-256, a small manifest and its
+data package (the schema as a Frictionless `datapackage.json`, db/datapackage.py)."""
 import hashlib
 import json
 import sqlite3
 from datetime import date
 from pathlib import Path
 
-from db import schema
+import yaml
+
+from db import datapackage, schema
+
+METADATA = Path(__file__).resolve().parent.parent / "metadata.yml"
 
 
 def snapshot(published, folder="snapshots", day=None):
-    """Write `<folder>/minhbach-YYYY-MM-DD.db` (+ `.sha256`, `.json`) and return the paths."""
+    """Write `<folder>/minhbach-YYYY-MM-DD.db` (+ `.sha256`, `.json`, `.datapackage.json`); return the paths."""
     published, folder = Path(published), Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{published.stem}-{(day or date.today()).isoformat()}"
@@ -35,5 +40,8 @@ def snapshot(published, folder="snapshots", day=None):
         }
     finally:
         conn.close()
+    manifest["datapackage"] = f"{stem}.datapackage.json"
     (folder / f"{stem}.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    return target, folder / f"{stem}.db.sha256", folder / f"{stem}.json"
+    package = datapackage.for_file(target, yaml.safe_load(METADATA.read_text()))
+    (folder / f"{stem}.datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=1))
+    return target, folder / f"{stem}.db.sha256", folder / f"{stem}.json", folder / f"{stem}.datapackage.json"
