@@ -21,7 +21,6 @@ from db.store import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "minhbach"
-TYPES = {str: "TEXT", int: "INTEGER", float: "REAL"}
 
 
 class BuildError(Exception):

@@ -1,37 +1,303 @@
-"""Derived columns, computed when a record is written: 2025 places, coordinates, establishment keys."""
+"""Derived columns, computed when a record is written: 2025 places, coordinates, establishment keys.
+
+Business identity is conservative (see the README, "Who is who"): two records are one establishment
+only on evidence, in this order:
+1. the same official identifier: Vietnamese tax code `tax:<MST>`, the source's own premises id
+   (UK FHRS id) `fhrs:<id>`, FDA firm FEI `fei:<number>` (recalls);
+2. the same folded name at the same normalised street address `addr:<name>|<province or country>|<address>`;
+otherwise the record is an establishment of its own, `rec:<record id>` (same name nearby is at most
+"possibly related", db/build.py). Reviewed decisions (db/resolver.csv) map keys onto one another.
+"""
+import csv
+import json
+import os
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from db import schema
 from db.fold import canonical
 from db.places import in_vietnam, locate
 
-# Legal-form words that vary between two mentions of one business.
-_LEGAL_FORMS = re.compile(r"\b(cong ty|co phan|trach nhiem huu han|tnhh|mot thanh vien|mtv|hop tac xa|htxnn|htx|"
-                          r"ho kinh doanh|ho sxkd|chi nhanh|limited|ltd|inc|llc|plc|co)\b")
+# Legal forms, as folded token sequences: stripped only as whole tokens at the start or the end of a
+# name, never inside it ("Quán Cô Ba" is not "Quán Ba"). canonical() already spells out TNHH, CP, TP.
+_LEADING_FORMS = [f.split() for f in (
+    "cong ty trach nhiem huu han mot thanh vien", "cong ty trach nhiem huu han mtv", "cong ty trach nhiem huu han",
+    "cong ty co phan", "cong ty", "cty trach nhiem huu han", "cty co phan", "cty", "ctcp",
+    "trach nhiem huu han mot thanh vien", "trach nhiem huu han mtv", "trach nhiem huu han",
+    "doanh nghiep tu nhan", "dntn", "ho kinh doanh", "hkd", "hop tac xa", "htx", "chi nhanh")]
+_TRAILING_FORMS = [f.split() for f in (
+    "co ltd", "co limited", "company limited", "pvt ltd", "private limited", "ltd", "limited", "plc", "co inc",
+    "inc", "llc", "sarl", "sas", "gmbh", "joint stock company", "jsc")]
+_LEADING_FORMS.sort(key=len, reverse=True)
+_TRAILING_FORMS.sort(key=len, reverse=True)
+
+
+def _strip_forms(tokens):
+    """Leading and trailing legal forms removed; a name made only of legal forms is kept whole."""
+    kept, changed = tokens, True
+    while changed and kept:
+        changed = False
+        for form in _LEADING_FORMS:
+            if kept[:len(form)] == form:
+                kept, changed = kept[len(form):], True
+                break
+        for form in _TRAILING_FORMS:
+            if kept and kept[-len(form):] == form:
+                kept, changed = kept[:-len(form)], True
+                break
+    return kept or tokens
 
 
 @lru_cache(maxsize=65536)   # business names repeat across decisions; the key is a pure function
 def name_key(name):
-    """A business name folded for matching: no marks, no case, no legal form."""
+    """A business name folded for matching: no marks, no case, no punctuation, no leading or
+    trailing legal form (a name that is only a legal form is kept whole)."""
     if not name:
         return None
-    key = canonical(name, for_query=True)
-    key = _LEGAL_FORMS.sub(" ", key)
-    key = re.sub(r"[^0-9a-z]+", " ", key).strip()
-    return key or None
+    tokens = re.sub(r"[^0-9a-z]+", " ", canonical(name, for_query=True)).split()
+    return " ".join(_strip_forms(tokens)) or None
 
 
-def establishment_key(name, tax_code=None, province_code=None, point=None):
-    """`tax:<code>` where known; else the folded name with the province (or, abroad, the rounded
-    point: 55 "Pret A Manger" outlets in one city are 55 establishments)."""
+# Address abbreviations canonical() leaves as they are.
+_ADDRESS_WORDS = {"p": "phuong", "q": "quan", "tx": "thi xa", "tt": "thi tran", "h": "huyen", "x": "xa",
+                  "tp": "thanh pho", "st": "street", "rd": "road"}
+# A segment starting with one of these names an administrative unit, not a street.
+_ADMIN_WORDS = ("phuong", "xa", "thi tran", "quan", "huyen", "thi xa", "thanh pho", "tinh", "dac khu")
+# Words that place a business on a street; a bare number after these names a hamlet or group, not a house.
+_STREET_WORDS = {"duong", "pho", "ngo", "hem", "kiet", "ngach", "quoc lo", "tinh lo", "km", "street", "road",
+                 "lane", "avenue", "way", "square", "place", "drive", "close", "parade", "row", "terrace"}
+_GROUP_WORDS = {"to", "thon", "ap", "khu", "xom", "ban", "khom", "doi", "khu pho", "to dan pho", "cum"}
+
+
+def _address_tokens(segment):
+    tokens = re.sub(r"[^0-9a-z/]+", " ", canonical(segment, for_query=True)).replace("/", " / ").split()
+    words = " ".join(_ADDRESS_WORDS.get(t, t) for t in tokens).split()
+    # "số 16 Lê Đại Hành" is "16 Lê Đại Hành"
+    return [t for n, t in enumerate(words) if not (t == "so" and n + 1 < len(words) and words[n + 1][0].isdigit())]
+
+
+def _names_a_street(words):
+    """A house number or a street word: the address is finer than a ward, a hamlet or a group."""
+    text = " ".join(words)
+    if any(f" {w} " in f" {text} " for w in _STREET_WORDS if not (w == "pho" and "thanh pho" in text)):
+        return True
+    for n, word in enumerate(words):
+        if word[0].isdigit():
+            before = " ".join(words[max(0, n - 3):n])
+            if not any(before == g or before.endswith(" " + g) for g in _GROUP_WORDS):
+                return True
+    return False
+
+
+@lru_cache(maxsize=65536)
+def address_key(address):
+    """The address folded for matching, or None when it names no street (only a ward, a commune,
+    a hamlet or a town: same name there is a candidate for review, never a merge)."""
+    if not address:
+        return None
+    segments = [_address_tokens(s) for s in re.split(r"[,;()]", address)]
+    segments = [s for s in segments if s]
+    street = []
+    for segment in segments:
+        if any(" ".join(segment[:len(w.split())]) == w for w in _ADMIN_WORDS):
+            break
+        street += segment
+    if not street or not _names_a_street(street):
+        return None
+    return " ".join(" ".join(s) for s in segments).replace(" / ", "/")
+
+
+def establishment_key(name, tax_code=None, province_code=None, point=None, *, address=None,
+                      jurisdiction=None, premises_id=None, record_id=None):
+    """The rule key of one record's establishment (before reviewed decisions), or None without a name.
+    ``point`` is accepted for callers of the old signature and never used: a shared rounded point
+    is no evidence (55 outlets of one chain in one city are 55 establishments)."""
     if tax_code:
         return f"tax:{tax_code}"
+    if premises_id:
+        return premises_id
     key = name_key(name)
     if not key:
         return None
-    where = province_code or (f"{point[0]:.4f},{point[1]:.4f}" if point and None not in point else "")
-    return f"name:{key}|{where}"
+    where = province_code or (jurisdiction if jurisdiction and jurisdiction != "VN" else None)
+    street = address_key(address) if where else None
+    if street:
+        return f"addr:{key}|{where}|{street}"
+    return f"rec:{record_id}" if record_id else None
+
+
+# Sources whose records each describe one premises, with that premises' official id as source_id.
+PREMISES_SOURCES = {"gb_fsa_hygiene_ratings": "fhrs"}
+# Sources whose raw record carries the firm's official id: (raw field, key prefix).
+FIRM_ID_SOURCES = {"us_fda_recalls": ("FIRMFEINUM", "fei")}
+_COMPANY_ROLES = re.compile(r"^(nhap khau|phan phoi|san xuat|chu san pham|dai dien|noi lay mau|thu hoi|bao cao|"
+                            r"importer|distributor|manufacturer)")
+
+
+_TAX_LABEL = re.compile(r"(?i)\b(?:MST|mã số thuế|mã số doanh nghiệp)\s*:?\s*([0-9][0-9 .\-]{8,16}[0-9])")
+
+
+def premises_id(record):
+    prefix = PREMISES_SOURCES.get(record.get("source"))
+    return f"{prefix}:{record['source_id']}" if prefix and record.get("source_id") else None
+
+
+def firm_id(record):
+    """`fei:<n>` from an FDA record's raw FIRMFEINUM (digits only), else None."""
+    field, prefix = FIRM_ID_SOURCES.get(record.get("source"), (None, None))
+    raw = record.get("raw")
+    if not field or not isinstance(raw, str):
+        return None
+    try:
+        value = json.loads(raw).get(field)
+    except (ValueError, AttributeError):
+        return None
+    value = str(value).strip() if value is not None else ""
+    return f"{prefix}:{value}" if value.isdigit() and int(value) else None
+
+
+def split_company(text):
+    """(name, address, tax code) from a recall's responsible party, e.g.
+    "Công ty TNHH X (194-2 Nguyễn Trọng Tuyển, phường 8, quận Phú Nhuận, TP HCM) (nhập khẩu)": the name
+    before the first bracket, an address only from a bracket that names a street, a tax code only
+    where the text labels one (MST) and its check digit holds."""
+    from scrapers.parsers import parse_tax_code
+    if not text:
+        return None, None, None
+    name = re.split(r"\s*[(\[]", text, maxsplit=1)[0].strip(" ,;-–") or None
+    label = _TAX_LABEL.search(text)
+    tax = parse_tax_code(label.group(1)) if label else None
+    address = None
+    for inner in re.findall(r"\(([^()]*)\)", text):
+        folded = canonical(inner, for_query=True)
+        if not _COMPANY_ROLES.match(folded) and not _TAX_LABEL.search(inner) and address_key(inner):
+            address = inner.strip()
+            break
+    return name, address, tax
+
+
+# Reviewed decisions (OpenSanctions' resolver judgements): a versioned file, applied to every record
+# when it is written and to every stored record at each build (db/build.py).
+RESOLVER = Path(__file__).with_name("resolver.csv")
+RESOLVER_COLUMNS = ["left_id", "right_id", "judgement", "reason", "date", "reviewer"]
+JUDGEMENTS = ("merge", "do-not-merge")
+OFFICIAL_PREFIXES = ("tax:", "fhrs:", "fei:")   # one official id is one entity: two are never merged
+
+
+class ResolverError(ValueError):
+    pass
+
+
+def resolver_path():
+    return Path(os.environ.get("MINHBACH_RESOLVER") or RESOLVER)
+
+
+def _rank(key):
+    """The id a merged cluster is known by: an official id first, then an address key, then the smallest."""
+    return (0 if key.startswith(OFFICIAL_PREFIXES) else 1 if key.startswith("addr:") else 2, key)
+
+
+def _scheme(key):
+    return key.split(":", 1)[0] if key.startswith(OFFICIAL_PREFIXES) else None
+
+
+def read_resolver(path):
+    """(judgements as dicts, {key: canonical key} for merged keys). A malformed file is an error
+    naming its line: a wrong judgement must never be applied half-read."""
+    path = Path(path)
+    if not path.exists():
+        return [], {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or [c.strip() for c in rows[0]] != RESOLVER_COLUMNS:
+        raise ResolverError(f"{path}: the header must be {','.join(RESOLVER_COLUMNS)}")
+    judgements, seen = [], {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(RESOLVER_COLUMNS):
+            raise ResolverError(f"{path}:{line}: expected {len(RESOLVER_COLUMNS)} cells, got {len(row)}")
+        j = dict(zip(RESOLVER_COLUMNS, (cell.strip() for cell in row)))
+        missing = [c for c in RESOLVER_COLUMNS if not j[c]]
+        if missing:
+            raise ResolverError(f"{path}:{line}: empty {', '.join(missing)}")
+        if j["judgement"] not in JUDGEMENTS:
+            raise ResolverError(f"{path}:{line}: judgement must be one of {', '.join(JUDGEMENTS)}, got {j['judgement']!r}")
+        if j["left_id"] == j["right_id"]:
+            raise ResolverError(f"{path}:{line}: left_id and right_id are the same")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", j["date"]):
+            raise ResolverError(f"{path}:{line}: date must be YYYY-MM-DD, got {j['date']!r}")
+        pair = tuple(sorted((j["left_id"], j["right_id"])))
+        if pair in seen and seen[pair] != j["judgement"]:
+            raise ResolverError(f"{path}:{line}: {pair[0]} and {pair[1]} are judged both merge and do-not-merge")
+        seen[pair] = j["judgement"]
+        judgements.append(j)
+    return judgements, _clusters(path, seen)
+
+
+def _clusters(path, seen):
+    parent = {}
+
+    def root(key):
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+    for (left, right), judgement in sorted(seen.items()):
+        if judgement == "merge":
+            parent[root(left)] = root(right)
+    members = {}
+    for key in parent:
+        members.setdefault(root(key), []).append(key)
+    canonical_of = {}
+    for keys in members.values():
+        schemes = [_scheme(k) for k in keys if _scheme(k)]
+        if len(schemes) != len(set(schemes)):
+            raise ResolverError(f"{path}: merges would join two official ids of one kind: {', '.join(sorted(keys))}")
+        for (left, right), judgement in seen.items():
+            if judgement == "do-not-merge" and left in keys and right in keys:
+                raise ResolverError(f"{path}: {left} and {right} are judged do-not-merge but merges join them")
+        chosen = min(keys, key=_rank)
+        canonical_of.update({k: chosen for k in keys if k != chosen})
+    return canonical_of
+
+
+@lru_cache(maxsize=8)
+def _resolver(path):
+    return read_resolver(path)
+
+
+def resolver():
+    """The judgements in force (cached per process; ``forget_resolver()`` after changing the file)."""
+    return _resolver(str(resolver_path()))
+
+
+def forget_resolver():
+    _resolver.cache_clear()
+
+
+def resolve(key):
+    """A rule key after the reviewed merges: the key its cluster is known by."""
+    return resolver()[1].get(key, key) if key else key
+
+
+def establishment_id_of(table, record):
+    """The establishment a record names, by the evidence ladder and the reviewed decisions."""
+    if table == "recalls":
+        # Only the responsible party (`company`), never a name printed on a counterfeit.
+        name, address, tax = split_company(record.get("company"))
+        key = f"tax:{tax}" if tax else firm_id(record)
+        if not key and name and address:
+            place = locate(address) if record.get("jurisdiction") == "VN" else None
+            key = establishment_key(name, province_code=place.province_code if place else None, address=address,
+                                    jurisdiction=record.get("jurisdiction"))
+        return resolve(key)
+    name = record.get("establishment") if table == "violations" else record.get("holder")
+    return resolve(establishment_key(name, record.get("tax_code"), record.get("province_code"),
+                                     address=record.get("address"), jurisdiction=record.get("jurisdiction"),
+                                     premises_id=premises_id(record), record_id=record.get("id")))
 
 
 def enrich(table, record):
@@ -42,23 +308,23 @@ def enrich(table, record):
             place = locate(record.get("address"), record.get("province"), lat, lon)
             record.update(place._asdict())
         elif lat is not None and lon is not None:
-            record["geo_precision"] = "point"
-        name = record.get("establishment") if table == "violations" else record.get("holder")
-        point = (record.get("latitude"), record.get("longitude")) if record.get("jurisdiction") != "VN" else None
-        record["establishment_id"] = establishment_key(name, record.get("tax_code"), record.get("province_code"), point)
-    elif table == "recalls":
-        record["establishment_id"] = establishment_key(record.get("company"))
+            # A source that knows its point is only a town's or a street's says so (gb_fsa_prosecutions).
+            record["geo_precision"] = record.get("geo_precision") or "point"
+    if table in ("violations", "listings", "recalls"):
+        record["establishment_id"] = establishment_id_of(table, record)
     return record
 
 
 # Every column enrich() reads: enrich(table, record) == {**record, **enrich(table, inputs(table, record))},
 # so a worker process gets these few columns (and the indexed ones) and sends back what changed.
-INPUTS = ("address", "province", "latitude", "longitude", "jurisdiction", "establishment", "holder",
-          "tax_code", "province_code", "company")
+INPUTS = ("id", "source", "source_id", "address", "province", "latitude", "longitude", "jurisdiction",
+          "establishment", "holder", "tax_code", "province_code", "company", "geo_precision")
 
 
 def inputs(table, record):
     wanted = INPUTS + tuple(schema.TABLES[table]["fts"])
+    if record.get("source") in FIRM_ID_SOURCES:
+        wanted += ("raw",)    # the firm's id is only in the raw record; other sources never ship it
     return {k: record[k] for k in wanted if k in record}
 
 
@@ -82,5 +348,5 @@ def enrich_inputs(table, batch):
     return out
 
 
-__all__ = ["enrich", "enrich_inputs", "establishment_key", "index_text", "inputs", "name_key", "in_vietnam",
-           "INPUTS"]
+__all__ = ["address_key", "enrich", "enrich_inputs", "establishment_id_of", "establishment_key", "index_text", "inputs",
+           "name_key", "in_vietnam", "read_resolver", "resolve", "split_company", "INPUTS"]

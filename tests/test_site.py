@@ -80,10 +80,11 @@ def check_accessible(html):
 def test_home_shows_latest_records_counts_and_sources(datasette, demo_db):
     html = get(datasette, "/")
     page = check_accessible(html)
-    latest = query(demo_db, "select id, coalesce(title, product) as name from recalls where withdrawn is null "
-                            "order by published is null, published desc, first_seen desc limit 1")[0]
-    assert latest["name"] in page.body
-    assert row_path("recalls", latest["id"]) in page.links
+    # Ties: a weekly FDA Enforcement Report publishes many recalls on one date; any of them may be listed.
+    newest = query(demo_db, "select id, coalesce(title, product) as name from recalls where withdrawn is null "
+                            "and published = (select max(published) from recalls where withdrawn is null)")
+    shown = [r for r in newest if row_path("recalls", r["id"]) in page.links]
+    assert shown and shown[0]["name"][:100] in page.body   # long titles are shortened on display
     penalty = query(demo_db, "select id, establishment from violations where withdrawn is null "
                              "order by decided is null, decided desc, first_seen desc limit 1")[0]
     assert penalty["establishment"] in page.body and row_path("violations", penalty["id"]) in page.links
@@ -150,17 +151,25 @@ def test_recall_page(datasette, demo_db):
     assert "Thấy lần cuối" in html
 
 
-def test_recall_page_shows_the_publication_lag_in_days(datasette, demo_db):
+def test_recall_page_shows_no_lag_for_a_record_a_fresh_build_collected(datasette, demo_db):
+    """The demo build collected every recall years after its date: a lag would measure the build
+    (tests/test_trust_pages.py shows the lag of a record a later run picked up)."""
     r = query(demo_db, "select id, cast(julianday(substr(first_seen, 1, 10)) - julianday(published) as integer) as lag "
                        "from recalls where published_precision = 'day' and length(published) = 10 limit 1")[0]
-    assert f"{r['lag']} ngày sau khi công bố" in get(datasette, row_path("recalls", r["id"]))
-
-
-def test_recall_naming_a_business_links_to_it(datasette, demo_db):
-    r = query(demo_db, "select r.id, e.id as eid, e.name from recalls r join establishments e "
-                       "on substr(e.id, 1, length(r.establishment_id)) = r.establishment_id limit 1")[0]
     html = get(datasette, row_path("recalls", r["id"]))
-    assert row_path("establishments", r["eid"]) in Page(html).links
+    assert f"{r['lag']} ngày sau khi công bố" not in html and "Minh Bạch thu thập lần đầu" in html
+
+
+def test_recall_links_only_to_the_establishment_with_its_own_key(datasette, demo_db):
+    # Never by a name or key prefix (tests/test_identity.py: a recall and its business, full files).
+    recalls = query(demo_db, "select id, establishment_id from recalls where establishment_id is not null "
+                             "order by id limit 20")
+    assert recalls
+    for r in recalls:
+        links = {link for link in Page(get(datasette, row_path("recalls", r["id"]))).links
+                 if link.startswith("/minhbach/establishments/")}
+        known = query(demo_db, "select id from establishments where id = ?", (r["establishment_id"],))
+        assert links == {row_path("establishments", e["id"]) for e in known}
 
 
 def test_violation_page(datasette, demo_db):
@@ -193,11 +202,13 @@ def test_business_page_of_an_establishment_from_the_sample(datasette, demo_db):
         assert row_path("violations", v["id"]) in page.links
 
 
-def test_business_page_lists_the_recalls_naming_it(datasette, demo_db):
-    e = query(demo_db, "select id from establishments where recalls_count > 0 and id like 'name:%' limit 1")[0]
-    recalls = query(demo_db, "select id from recalls where establishment_id = substr(?, 1, instr(?, '|'))", (e["id"], e["id"]))
-    page = Page(get(datasette, row_path("establishments", e["id"])))
-    assert recalls and all(row_path("recalls", r["id"]) in page.links for r in recalls)
+def test_business_page_counts_only_recalls_with_its_key(demo_db):
+    # The page itself is tested on the full files (tests/test_identity.py): no sample recall names a
+    # sample business on evidence (tax code, or the same name at the same address).
+    counted = query(demo_db, "select coalesce(sum(recalls_count), 0) as n from establishments")[0]["n"]
+    linked = query(demo_db, "select count(*) as n from recalls r join establishments e on e.id = r.establishment_id "
+                            "where r.withdrawn is null")[0]["n"]
+    assert counted == linked
 
 
 # ---- Pages ---------------------------------------------------------------------------------------
