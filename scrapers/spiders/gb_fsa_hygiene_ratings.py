@@ -2,6 +2,28 @@ from scrapers.bases import CsvSpider, clean
 from scrapers.parsers import parse_float
 
 
+# A rating is an inspection result, never a certificate: each value in the scheme's own words
+# (FSA wording for FHRS 0–5; Scotland's FHIS terms), Vietnamese first. value -> (status, words).
+FHRS_TERMS = {
+    "5": ("rated", "5 — rất tốt · very good"),
+    "4": ("rated", "4 — tốt · good"),
+    "3": ("rated", "3 — nhìn chung đạt yêu cầu · generally satisfactory"),
+    "2": ("rated", "2 — cần cải thiện · improvement necessary"),
+    "1": ("rated", "1 — cần cải thiện nhiều · major improvement necessary"),
+    "0": ("rated", "0 — cần cải thiện khẩn cấp · urgent improvement necessary"),
+    "AwaitingInspection": ("pending", "chờ kiểm tra, chưa được xếp hạng · awaiting inspection"),
+    "AwaitingPublication": ("pending", "đã kiểm tra, chờ công bố kết quả · awaiting publication"),
+    "Exempt": ("exempt", "được miễn xếp hạng · exempt"),
+}
+FHIS_TERMS = {   # Food Hygiene Information Scheme (Scotland)
+    "Pass": ("rated", "đạt · pass"),
+    "Pass and Eat Safe": ("rated", "đạt, kèm giải Eat Safe · pass and Eat Safe"),
+    "Improvement Required": ("rated", "cần cải thiện · improvement required"),
+    "Awaiting Inspection": ("pending", "chờ kiểm tra, chưa được xếp hạng · awaiting inspection"),
+    "Exempt Premises": ("exempt", "được miễn xếp hạng · exempt premises"),
+}
+
+
 class GbFsaHygieneRatingsSpider(CsvSpider):
     """Food hygiene ratings of one local authority, in the 2015 open-data CSV (SOURCES.md B3).
 
@@ -35,6 +57,7 @@ class GbFsaHygieneRatingsSpider(CsvSpider):
     live_url = "https://api.ratings.food.gov.uk/Establishments"
     file_only = True   # the live API answers JSON, this spider reads the CSV: files only until then
     sample = "gb_fsa_hygiene_ratings.csv"
+    historical = True  # the 2015 open-data extract per authority: fixed files, not the live API
     local_authority = None   # spider argument: the file does not name its authority
     fields = {
         "": "source_id",          # the unnamed first column is the FHRSID
@@ -43,7 +66,12 @@ class GbFsaHygieneRatingsSpider(CsvSpider):
     }
 
     def post_process(self, record, row):
-        record["scheme"] = "Food Hygiene Rating Scheme"
+        rating = record["rating"]
+        record["scheme"] = "Food Hygiene Information Scheme" if rating in FHIS_TERMS else "Food Hygiene Rating Scheme"
+        record["kind"] = "rating"
+        record["status"], record["rating_text"] = FHRS_TERMS.get(rating) or FHIS_TERMS.get(rating) or (None, None)
+        if rating is not None and record["status"] is None:
+            self.flag(record, "rating", rating, "not a value of the FHRS or FHIS schemes")
         record["jurisdiction"] = "GB"
         record["authority"] = self.local_authority
         # The establishment's page on the FHRS site (a name slug may follow the id; it is optional).

@@ -11,6 +11,16 @@ PORTAL = "https://ocop.gov.vn"
 TRAILING_PLACE = re.compile(r",\s*((?:xã|thị trấn|phường)\s+[^,]+)$", re.IGNORECASE)
 
 
+def ocop_terms(stars):
+    """(status, words) for an OCOP star count: 3–5 stars is an OCOP recognition; 1–2 stars is a
+    rating below it; 0 or empty means the product was not rated, which is no OCOP recognition."""
+    if not stars:
+        return "not rated", "chưa xếp hạng, không phải sản phẩm OCOP được công nhận · not rated, not an OCOP product"
+    if stars < 3:
+        return "rated", f"{stars} sao, dưới mức được công nhận OCOP (3 sao) · {stars} stars, below OCOP recognition"
+    return "rated", f"{stars} sao · {stars} stars"
+
+
 class VnOcopTraVinhSpider(JsonSpider):
     """OCOP-rated products of Cầu Kè district, Trà Vinh (SOURCES.md A2): a JSON list of
     ``{id, name, author (producer), address (commune), star (0 = not yet rated), detail,
@@ -24,6 +34,8 @@ class VnOcopTraVinhSpider(JsonSpider):
     live_url = PORTAL
     file_only = True   # the portal is HTML (unverified); the list is loaded from files
     sample = "vn_ocop_tra_vinh.json"
+    historical = True  # one published list, without dates; not updated
+    url_kind = "portal"  # records have no page of their own
     fields = {
         "id": "source_id",
         "name": "product",
@@ -49,7 +61,10 @@ class VnOcopTraVinhSpider(JsonSpider):
             if star is not None:
                 self.flag(record, "rating", str(star), "not a star rating from 0 to 5")
         elif stars[1] == "0":
-            record["rating"], record["notes"] = None, "chưa xếp hạng"
+            record["rating"] = None
         else:
             record["rating"] = f"{stars[1]} sao"
+        record["kind"] = "rating"
+        if stars is not None or star is None:
+            record["status"], record["rating_text"] = ocop_terms(int(stars[1]) if stars else 0)
         return record
