@@ -54,10 +54,11 @@ fixture: install
 snapshot: install
 	$(PY) -m db --db $(DB) snapshot
 
-# The nightly job: ingest every source, then a snapshot on the first of the month.
+# The nightly job (as cron and GitHub Actions run it): restore the published file from the durable
+# store (MINHBACH_STORE_DIR, MINHBACH_S3_BUCKET, MINHBACH_RELEASE_TAG or MINHBACH_RESTORE_URL), verify,
+# ingest every source, verify, upload; a snapshot on the 1st; deploy when MINHBACH_IMAGE is set.
 nightly: install
-	$(PY) -m db --db $(DB) ingest; status=$$?; \
-	if [ "$$(date +%d)" = "01" ]; then $(PY) -m db --db $(DB) snapshot || status=1; fi; exit $$status
+	$(PY) deploy/nightly.py run --db $(DB)
 
 clean:
 	rm -f $(DB) $(DB).inspect.json
