@@ -50,9 +50,12 @@ def fold(text: Optional[str]) -> str:
 
 # Words recur (a few thousand syllables make most Vietnamese text): each one is translated once.
 # No folded character contains a space, so folding word by word and dropping empty results is
-# the one-pass translate above.
+# the one-pass translate above. Bounded in bytes, not only in entries: only words of at most
+# _MAX_CACHED_WORD characters are kept (a syllable is under 8; a search of long unique "words" kept
+# ~115 KB each), so the cache holds at most about _MAX_WORDS * 300 bytes (~60 MB).
 _WORDS: dict[str, Optional[str]] = {}
 _MAX_WORDS = 200_000
+_MAX_CACHED_WORD = 32
 _UNSEEN = object()
 
 
@@ -64,9 +67,10 @@ def _fold_words(text: str) -> Optional[str]:
         folded = words.get(word, _UNSEEN)
         if folded is _UNSEEN:
             folded = word.translate(_FAST_TABLE) if _FAST_CHARS.issuperset(word) else None
-            if len(words) >= _MAX_WORDS:
-                words.clear()
-            words[word] = folded
+            if len(word) <= _MAX_CACHED_WORD:
+                if len(words) >= _MAX_WORDS:
+                    words.clear()
+                words[word] = folded
         if folded is None:
             return None
         if folded:

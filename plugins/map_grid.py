@@ -45,7 +45,7 @@ from collections import OrderedDict
 from urllib.parse import quote
 
 from datasette import hookimpl
-from datasette.utils import escape_sqlite
+from datasette.utils import add_cors_headers, escape_sqlite
 from datasette.utils.asgi import Forbidden, Response
 
 PLUGIN = "map-grid"
@@ -419,9 +419,17 @@ async def map_status(datasette, request):
 def register_routes():
     return [
         (r"^/-/map\.json$", map_status),
-        (r"^/-/map/(?P<database>[^/]+)/(?P<table>[^/]+)\.json$", map_json),
-        (r"^/-/map/(?P<table>[^/]+)\.json$", map_json),
+        (r"^/-/map/(?P<database>[^/]+)/(?P<table>[^/]+)\.json$", map_json_with_cors),
+        (r"^/-/map/(?P<table>[^/]+)\.json$", map_json_with_cors),
     ]
+
+
+async def map_json_with_cors(datasette, request):
+    """CORS as on Datasette's own JSON when the site runs with --cors (the map is part of the API)."""
+    response = await map_json(datasette, request)
+    if datasette.cors:
+        add_cors_headers(response.headers)
+    return response
 
 
 async def _warm(datasette):

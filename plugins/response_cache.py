@@ -8,10 +8,15 @@ other service, and it also protects a lone server from a burst on one page.
 
 What is cached: anonymous GET/HEAD answers with status 200, without Set-Cookie, up to 4 MB each,
 keyed on method, scheme, Host, path and query string (Datasette writes absolute URLs with the
-host into its JSON). Kept for an hour (as `default_cache_ttl` tells browsers: the API page prints
-today's date), least recently used out first beyond MINHBACH_CACHE_MB (default 128) per process;
-MINHBACH_CACHE_MB=0 turns it off. Answers say `x-minhbach-cache: hit` or `miss`.
-Nothing is cached while any attached database is mutable.
+host into its JSON). Never cached: a request carrying any cookie or Authorization (an answer may
+carry a CSRF token or differ per visitor: `/-/messages` with a CSRF cookie was replayed to others),
+any `/-/` page (Datasette's own pages, the map endpoint keeps its own index), and a query string over
+MAX_QUERY_STRING bytes (unique long URLs would fill the cache with keys). Kept for an hour (as
+`default_cache_ttl` tells browsers: the API page prints today's date); expired entries are dropped on
+every request, whatever its URL, not only when their own URL comes back. The size counted against
+MINHBACH_CACHE_MB (default 128) per process is everything an entry holds: key, headers and body
+(plus a fixed overhead); least recently used out first. MINHBACH_CACHE_MB=0 turns it off.
+Answers say `x-minhbach-cache: hit` or `miss`. Nothing is cached while any attached database is mutable.
 """
 import os
 import threading
@@ -21,40 +26,69 @@ from collections import OrderedDict
 from datasette import hookimpl
 
 MAX_ENTRY = 4 * 1024 * 1024
+MAX_QUERY_STRING = 2048
 TTL_SECONDS = 3600
+ENTRY_OVERHEAD = 512      # the dicts, tuples and objects around an entry, roughly
 
 
 def _limit():
     return int(os.environ.get("MINHBACH_CACHE_MB", "128")) * 1024 * 1024
 
 
+def entry_size(key, start, body):
+    """Bytes an entry holds: its key, its response headers and its body."""
+    key_bytes = sum(len(part) if isinstance(part, (bytes, str)) else 8 for part in key) \
+        if isinstance(key, tuple) else 8
+    header_bytes = sum(len(n) + len(v) for n, v in start.get("headers", []))
+    return ENTRY_OVERHEAD + key_bytes + header_bytes + len(body)
+
+
 class Cache:
-    def __init__(self, limit):
-        self.limit, self.size = limit, 0
-        self.entries = OrderedDict()
+    """LRU by total entry size; every entry expires TTL_SECONDS after it was stored."""
+
+    def __init__(self, limit, ttl=TTL_SECONDS):
+        self.limit, self.ttl, self.size = limit, ttl, 0
+        self.entries = OrderedDict()      # key -> (stored, start, body, size), least recently used first
+        self.stored = OrderedDict()       # key -> stored time, oldest first (never reordered)
         self.lock = threading.Lock()
+
+    def _drop(self, key):
+        _time, _start, _body, size = self.entries.pop(key)
+        self.stored.pop(key, None)
+        self.size -= size
+
+    def _expire(self, now):
+        while self.stored:
+            key, stored = next(iter(self.stored.items()))
+            if now - stored <= self.ttl:
+                break
+            self._drop(key)
+
+    def expire(self):
+        with self.lock:
+            self._expire(time.monotonic())
 
     def get(self, key):
         with self.lock:
+            self._expire(time.monotonic())
             hit = self.entries.get(key)
             if hit is None:
                 return None
-            if time.monotonic() - hit[0] > TTL_SECONDS:
-                del self.entries[key]
-                self.size -= len(hit[2])
-                return None
             self.entries.move_to_end(key)
-            return hit[1:]
+            return hit[1:3]
 
     def put(self, key, start, body):
+        size = entry_size(key, start, body)
         with self.lock:
-            if key in self.entries:
+            now = time.monotonic()
+            self._expire(now)
+            if key in self.entries or size > self.limit:
                 return
-            self.entries[key] = (time.monotonic(), start, body)
-            self.size += len(body)
+            self.entries[key] = (now, start, body, size)
+            self.stored[key] = now
+            self.size += size
             while self.size > self.limit and self.entries:
-                _key, (_time, _start, old) = self.entries.popitem(last=False)
-                self.size -= len(old)
+                self._drop(next(iter(self.entries)))
 
 
 def _with_header(start, value):
@@ -73,8 +107,10 @@ def asgi_wrapper(datasette):
         def key_for(scope):
             if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
                 return None
+            if scope["path"].startswith("/-/") or len(scope.get("query_string", b"")) > MAX_QUERY_STRING:
+                return None
             headers = dict(scope.get("headers") or [])
-            if b"authorization" in headers or b"ds_actor" in headers.get(b"cookie", b""):
+            if b"authorization" in headers or b"cookie" in headers:
                 return None
             if any(db.is_mutable for db in datasette.databases.values() if not db.is_memory):
                 return None
@@ -84,6 +120,7 @@ def asgi_wrapper(datasette):
         async def cached(scope, receive, send):
             key = key_for(scope)
             if key is None:
+                cache.expire()
                 return await app(scope, receive, send)
             hit = cache.get(key)
             if hit is not None:

@@ -1,6 +1,9 @@
 """Response headers for a public site that shows scraped text: a CSP the pages work under, no sniffing,
 a referrer policy that sends only our origin (OpenStreetMap's tile policy asks for one).
 
+trylast: this wrapper is the outermost one, so every answer carries the headers, including those
+that other wrappers give without calling Datasette (405 for writes, 400 for an overlong search, cache hits).
+
 Scripts: only our own origin plus the inline scripts Datasette and datasette-cluster-map write into
 their pages; no third-party script can load. Images: our origin, data: URIs and OpenStreetMap tiles.
 """
@@ -26,7 +29,7 @@ HEADERS = [
 ]
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def asgi_wrapper():
     def wrap(app):
         async def with_headers(scope, receive, send):

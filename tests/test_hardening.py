@@ -1,0 +1,215 @@
+"""Issue 15: no request can exhaust the server. Hostile queries through the real Datasette app, as
+`make serve` configures it, and the plugins' own bounds (sql_limits, vn_search, private_pages)."""
+import asyncio
+import importlib.util
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from conftest import ROOT
+
+
+def plugin(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "plugins" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def get(ds, path, **kwargs):
+    return asyncio.run(ds.client.get(path, **kwargs))
+
+
+def sql(ds, text):
+    started = time.monotonic()
+    response = get(ds, "/minhbach.json", params={"sql": text})
+    return response, time.monotonic() - started
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- item 1: what one query may allocate
+
+@pytest.mark.parametrize("text", [
+    "select randomblob(1000000000)",
+    "select hex(randomblob(400000000))",
+    "select printf('%.*c', 1000000000, 'x')",
+    "select format('%1000000000d', 1)",
+    "select zeroblob(1000000000)",
+    "with recursive r(s, n) as (select 'x', 0 union all select s || s, n + 1 from r where n < 40) "
+    "select length(s) from r",
+])
+def test_one_huge_value_is_refused_at_once(datasette, text):
+    before = rss_mb()
+    response, seconds = sql(datasette, text)
+    assert response.status_code == 400, response.text[:300]
+    assert response.json()["ok"] is False and response.json()["error"]
+    assert seconds < 1.5, seconds                       # within the time limit, not 12 s
+    assert rss_mb() - before < 100                      # not gigabytes
+    assert len(response.content) < 10_000
+
+
+def test_many_large_rows_are_cut_off_with_a_clear_message(datasette):
+    # 1,000 rows of 1 MB each: every value is allowed, the whole result is not.
+    response, _ = sql(datasette, "with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000) "
+                                 "select randomblob(1000000) from n")
+    assert response.status_code == 400
+    assert "too large" in response.json()["error"]
+    assert len(response.content) < 10_000
+
+
+def test_ordinary_printf_and_values_still_work(datasette):
+    response, _ = sql(datasette, "select printf('%d-%s %.2f %5.1f%%', 3, 'ab', 1.234, 2.0), printf('%.*c', 3, 'x'), "
+                                 "length(randomblob(100000)), (select count(*) from recalls) > 0")
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"] == [["3-ab 1.23   2.0%", "xxx", 100000, 1]]
+
+
+def test_the_time_limit_still_holds_for_a_long_loop(datasette):
+    response, seconds = sql(datasette, "with recursive n(i) as (select 1 union all select i + 1 from n "
+                                       "where i < 1000000000) select count(*) from n")
+    assert response.status_code == 400 and "time limit" in response.text.lower()
+    assert seconds < 5
+
+
+# ---------------------------------------------------------------- item 2: a search is a few words
+
+@pytest.mark.parametrize("path, name", [("/minhbach/search", "q"), ("/minhbach/search.json", "q"),
+                                        ("/minhbach/violations.json", "_search")])
+def test_an_overlong_search_is_refused_quickly_with_a_reason(datasette, path, name):
+    started = time.monotonic()
+    response = get(datasette, path, params={name: " ".join(["a"] * 25_000)})
+    assert time.monotonic() - started < 1
+    assert response.status_code == 400
+    assert "too long" in response.text and "quá dài" in response.text
+    assert "content-security-policy" in response.headers
+    # 13 words is over the cap, 12 is not.
+    assert get(datasette, path, params={name: " ".join(["sua"] * 13)}).status_code == 400
+    assert get(datasette, path, params={name: " ".join(["sua"] * 12)}).status_code == 200
+
+
+def test_a_normal_search_is_not_capped(datasette):
+    response = get(datasette, "/minhbach/search.json", params={"q": "nước mắm Phú Quốc", "_shape": "array"})
+    assert response.status_code == 200
+
+
+def test_the_cap_counts_words_after_folding():
+    vn_search = plugin("vn_search")
+    assert not vn_search.too_long("Công ty TNHH Thực phẩm Đà Nẵng")
+    assert vn_search.too_long("x" * (vn_search.MAX_QUERY_CHARS + 1))
+    assert vn_search.too_long(" ".join(["a"] * (vn_search.MAX_QUERY_TERMS + 1)))
+
+
+# ---------------------------------------------------------------- item 3: the word cache of db/fold.py
+
+def test_the_fold_word_cache_keeps_no_long_words():
+    from db import fold
+    fold._WORDS.clear()
+    long_words = " ".join(f"{'x' * 5000}{i}" for i in range(50))
+    assert fold.fold(long_words) == long_words
+    assert fold.fold("Đà Nẵng") == "da nang"
+    assert all(len(word) <= fold._MAX_CACHED_WORD for word in fold._WORDS)
+    assert {"Đà", "Nẵng"} <= set(fold._WORDS)
+
+
+# ---------------------------------------------------------------- item 5: no native pointers, paths, threads
+
+@pytest.mark.parametrize("text", ["select fts3_tokenizer('simple')",
+                                  "select fts3_tokenizer('simple', x'0000000000000000')",
+                                  "select hex(FTS3_TOKENIZER('porter'))"])
+def test_fts3_tokenizer_is_refused(datasette, text):
+    response, _ = sql(datasette, text)
+    assert response.status_code == 400 and "not authorized" in response.json()["error"]
+
+
+def test_the_database_path_is_not_public(datasette, demo_db):
+    response, _ = sql(datasette, "select * from pragma_database_list()")
+    assert response.status_code == 200 and str(demo_db) not in response.text
+    assert response.json()["rows"] == [[0, "main", None]]
+    for path in ("/-/databases", "/-/databases.json", "/-/threads", "/-/threads.json"):
+        response = get(datasette, path)
+        assert response.status_code == 404, path
+        assert str(demo_db) not in response.text
+    # Datasette's own use of `PRAGMA database_list` (attached databases) still works.
+    (rows,) = [asyncio.run(datasette.get_database("minhbach").attached_databases())]
+    assert rows == []
+
+
+# ---------------------------------------------------------------- item 6: every answer has the headers
+
+def test_a_405_carries_the_security_headers(datasette):
+    response = asyncio.run(datasette.client.post("/minhbach/search", data={"q": "x"}))
+    assert response.status_code == 405
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_the_map_json_has_cors_like_the_rest_of_the_api(demo_db):
+    ds = Datasette([], immutables=[str(demo_db)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text()),
+                   plugins_dir=str(ROOT / "plugins"), settings={"suggest_facets": False}, cors=True)
+    for path in ("/minhbach/recalls.json?_size=1", "/-/map/violations.json?zoom=5"):
+        response = get(ds, path)
+        assert response.status_code == 200, path
+        assert response.headers["access-control-allow-origin"] == "*", path
+
+
+# ---------------------------------------------------------------- item 7: one control socket per instance
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_each_served_instance_has_its_own_gunicorn_control_socket(demo_db, tmp_path):
+    db = tmp_path / "minhbach.db"
+    shutil.copy(demo_db, db)
+    runtime = tmp_path / "tmp"
+    runtime.mkdir()
+    env = {**os.environ, "TMPDIR": str(runtime), "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    servers, ports = [], [_free_port(), _free_port()]
+    try:
+        for port in ports:
+            servers.append(subprocess.Popen(["make", "--no-print-directory", "serve", f"DB={db}", f"PORT={port}",
+                                             "WORKERS=1"], cwd=ROOT, env=env, start_new_session=True,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for port in ports:
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail(f"make serve on port {port} did not answer")
+        sockets = sorted(runtime.glob("minhbach-gunicorn.*/gunicorn.ctl"))
+        assert len(sockets) == 2 and sockets[0] != sockets[1]
+        assert not (tmp_path / "gunicorn.ctl").exists() and not (tmp_path / ".gunicorn").exists()
+    finally:
+        for server in servers:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- errors are answered, not rendered
+
+def test_an_error_answer_is_cheap_and_prints_no_locals(datasette, capfd):
+    get(datasette, "/minhbach/nope")          # warm up
+    capfd.readouterr()
+    started = time.monotonic()
+    for i in range(20):
+        assert get(datasette, f"/minhbach/nope-{i}").status_code == 404
+        assert sql(datasette, "select * from nowhere")[0].status_code == 400
+    assert time.monotonic() - started < 5     # was 1-6 s per error, rendering every frame's locals
+    assert "╭" not in capfd.readouterr().err
