@@ -5,19 +5,16 @@ Every spider takes two optional arguments:
   so replays and imports go through the same engine, middlewares and pipelines as live crawls;
 - ``url``: another live URL of the same format (tests point it at a local server).
 """
-import codecs
 import hashlib
-import csv
-import io
 import json
 import unicodedata
-import zipfile
 from pathlib import Path
 
 import scrapy
 
-from scrapers.parsers import (extract_gtins, extract_labelled_gtins, money_hedge, normalise_gtin, parse_date,
-                              parse_money_vnd, repair_text)
+from scrapers import files
+from scrapers.parsers import (extract_gtins, extract_labelled_gtins, may_need_repair, money_hedge, normalise_gtin,
+                              parse_date, parse_money_vnd, repair_text)
 
 
 class SourceError(Exception):
@@ -107,7 +104,7 @@ class SourceSpider(scrapy.Spider):
         """Mojibake and HTML entities undone in every stored text (``CafÃ©`` -> ``Café``), each
         repair flagged with the value as received; ``raw`` keeps the row untouched."""
         for column, value in list(record.items()):
-            if column in self.UNREPAIRED or not isinstance(value, str):
+            if column in self.UNREPAIRED or not isinstance(value, str) or not may_need_repair(value):
                 continue
             fixed, repairs = repair_text(value)
             if repairs:
@@ -178,56 +175,62 @@ class JsonSpider(SourceSpider):
 
 def decode_text(body):
     """Decode a text file as people send them: UTF-8 (with or without BOM), UTF-16, Windows-1258."""
-    if body.startswith(codecs.BOM_UTF8):
-        text = body[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict")
-    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = body.decode("utf-16")
-    else:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                # Windows-1258 writes tones as combining marks: NFC below recomposes them.
-                text = body.decode("cp1258")
-            except UnicodeDecodeError as error:
-                raise SourceError("cannot read the file: it is not UTF-8, UTF-16 or Windows-1258") from error
-    return unicodedata.normalize("NFC", text)
+    try:
+        return files.decode_text(body)
+    except files.UnreadableFile as error:
+        raise SourceError(str(error)) from None
 
 
 def read_xlsx(body):
-    """Rows of the first sheet of an XLSX file as lists of cell values."""
-    from openpyxl import load_workbook
+    """Rows of the first sheet of an XLSX file as lists of cell text (scrapers/files.py: its bounds)."""
     try:
-        book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
-        raise SourceError(f"cannot read the XLSX file: {error}") from error
-    for cells in book.worksheets[0].iter_rows(values_only=True):
-        yield ["" if cell is None else str(cell) for cell in cells]
+        yield from files.read_xlsx(body)
+    except files.UnreadableFile as error:
+        raise SourceError(str(error)) from None
+
+
+def _shortened(text, keep=200):
+    return text if len(text) <= keep else f"{text[:keep]}… ({len(text):,} characters)"
 
 
 class CsvSpider(SourceSpider):
-    """CSV or XLSX files keyed by their (often Vietnamese) headings: declare ``fields`` and go."""
+    """CSV or XLSX files keyed by their (often Vietnamese) headings: declare ``fields`` and go.
+
+    The separator (comma, semicolon or tab) and the encoding are detected (scrapers/files.py)."""
     kind = "csv"
-    delimiter = ","
+    delimiter = ","       # the usual one; a file using another is still read
 
     def rows(self, response):
-        body = response.body
-        if body.startswith(b"PK\x03\x04"):
-            lines = read_xlsx(body)
-        else:
-            lines = csv.reader(io.StringIO(decode_text(body), newline=""), delimiter=self.delimiter)
-        lines = iter(lines)
-        headings = [unicodedata.normalize("NFC", h).strip() for h in next(lines, [])]
+        try:
+            yield from self._rows(response.body)
+        except files.UnreadableFile as error:
+            raise SourceError(str(error)) from None
+
+    def _rows(self, body):
+        xlsx = body.startswith(b"PK\x03\x04")
+        lines = files.read_xlsx(body) if xlsx else files.read_csv(body, self.delimiter, self.fields)
+        headings = [h.strip() for h in next(lines, [])]
         missing = [key for key in self.fields if key not in headings]
         if missing:
-            raise SourceError(f"file lacks the columns: {', '.join(missing)}")
+            found = ", ".join(_shortened(h, 40) for h in headings[:30] if h) or "none"
+            raise SourceError(f"file lacks the columns: {', '.join(missing)} "
+                              f"(columns found: {found}{', …' if len(headings) > 30 else ''})")
         for number, cells in enumerate(lines, start=2):
             if not any(cell.strip() for cell in cells):
                 continue
+            if xlsx and len(cells) < len(headings):
+                cells = cells + [""] * (len(headings) - len(cells))   # XLSX rows end at their last value
             row = dict(zip(headings, cells))
             if len(cells) != len(headings):
                 # A truncated or shifted row: keep it, loudly, for the rejects table.
                 row["_problem"] = f"line {number} has {len(cells)} cells, the header has {len(headings)}"
+            long_cells = [h for h, cell in row.items() if len(cell) > files.MAX_CELL_CHARS]
+            if long_cells:
+                # The row is rejected with its reason; the stored copy keeps the start of the cell.
+                for heading in long_cells:
+                    row[heading] = _shortened(row[heading])
+                row["_problem"] = (f"line {number}: a cell is longer than {files.MAX_CELL_CHARS:,} characters "
+                                   f"({', '.join(_shortened(h, 40) for h in long_cells)})")
             yield row
 
     def record(self, row):

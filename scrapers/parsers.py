@@ -895,6 +895,11 @@ def _ftfy_config():
                                 explain=True)
 
 
+def may_need_repair(text: str) -> bool:
+    """A cheap test (two C-level scans) that lets clean text skip :func:`repair_text` entirely."""
+    return ("&" in text and _ENTITY.search(text) is not None) or _MOJIBAKE_HINT.search(text) is not None
+
+
 @_memo_str
 def repair_text(text: Optional[str]) -> tuple[Optional[str], tuple[str, ...]]:
     """Undo mojibake (``CafÃ©`` -> ``Café``, with ftfy) and HTML entities (``&lt;b&gt;``, double

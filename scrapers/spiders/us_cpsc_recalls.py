@@ -24,7 +24,7 @@ from w3lib.html import remove_tags, replace_entities
 from scrapers.bases import RssSpider, clean
 
 # Words of CPSC titles for products made for children ("Children's Pajamas", "Infant Bath Seats").
-CHILDREN = re.compile(r"\b(?:Child(?:ren)?'?s?|Kids?'?|Infants?'?|Bab(?:y|ies)'?|Toddlers?'?|Toys?|Cribs?|Strollers?)\b", re.I)
+CHILDREN = re.compile(r"\b(?:Child(?:ren)?'?s?|Kids?'?|Infants?'?|Bab(?:y|ies)'?|Toddlers?'?|Toys?)\b", re.I)
 GUID_UUID = re.compile(r"/_([0-9a-fA-F-]{36})$")
 # CPSC's house style for titles: "<Firm> Recalls <Product> Due to <Hazard>[; <detail>]",
 # or "<Product> Recalled [by <Firm>] Due to …; Imported by <Firm> / Manufactured by <Firm>".
