@@ -58,7 +58,7 @@ def row_path(table, row, pks):
     return f"/{DATABASE}/{table}/" + ",".join(tilde_encode(str(v)) for v in values)
 
 
-def linker(name, is_row_page):
+def linker(name):
     """row dict -> path of its record page, or None when the row names no record."""
     if name in PAGE_TABLES:
         pks = list(schema.pk(name)) if isinstance(schema.pk(name), (tuple, list)) else [schema.pk(name)]
@@ -66,8 +66,8 @@ def linker(name, is_row_page):
     fixed = VIEW_TABLES.get(name) or QUERY_TABLES.get(name)
 
     def by_kind(row):
-        table = fixed or row.get("kind") or row.get("table_name")
-        return row_path(table, row, ["id"]) if table in PAGE_TABLES else None
+        table = fixed or next((t for t in (row.get("kind"), row.get("table_name")) if t in PAGE_TABLES), None)
+        return row_path(table, row, ["id"]) if table else None
     return by_kind
 
 
@@ -130,10 +130,10 @@ def asgi_wrapper(datasette):
             shape = (args.get("_shape") or ["arrays"])[-1]
             if not found or shape == "arrayfirst":
                 return await app(scope, receive, send)
-            name, is_row_page = found
+            name, _is_row_page = found
             lists = list_columns(name) | set(args.get("_json", []))
             request = Request(scope, receive)
-            link = linker(name, is_row_page)
+            link = linker(name)
             start, body = None, []
 
             async def collect(message):

@@ -2,6 +2,7 @@
 templates/query-minhbach-search.html): list columns are arrays, every row links to its page, the
 search gives exact totals per kind and pages through every match once."""
 import asyncio
+import io
 import json
 import re
 import sqlite3
@@ -221,3 +222,94 @@ def test_search_page_shows_totals_and_pager(datasette, demo_db):
     assert f"Trang {last}/{last}" in html and 'rel="next"' not in html and 'rel="prev"' in html
     html = get(datasette, f"/minhbach/search?q={word}&kind={kind}&page={last + 1}").text
     assert "không còn kết quả" in html
+
+
+# ---- XLSX and GeoJSON exports (plugins/exports.py) --------------------------------------------------
+
+def exports_module(datasette):
+    from datasette.plugins import pm
+    return next(p for p in pm.get_plugins() if getattr(p, "__name__", "") == "exports.py")
+
+
+def read_xlsx(content):
+    import openpyxl
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    rows = list(book.worksheets[0].values)
+    about = {r[0]: r[1] for r in book.worksheets[1].values}
+    return rows[0], rows[1:], about
+
+
+def test_xlsx_of_a_table_has_every_row_across_pages(datasette, demo_db):
+    response = get(datasette, "/minhbach/wards.xlsx?_sort=ward_code")   # 3,321 rows: several internal pages
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="wards.xlsx"' in response.headers["content-disposition"]
+    header, rows, about = read_xlsx(response.content)
+    truth = query(demo_db, "select ward_code, ward, province from wards order by ward_code")
+    assert len(rows) == len(truth) > 1000 and about["Số dòng · Rows"] == len(truth)
+    index = [header.index(c) for c in ("ward_code", "ward", "province")]
+    assert [tuple(r[i] for i in index) for r in rows] == truth       # Vietnamese text intact, in order
+    assert "x-minhbach-rows-capped" not in response.headers
+
+
+def test_xlsx_keeps_filters_lists_as_stored_and_links(datasette, demo_db):
+    header, rows, _ = read_xlsx(get(datasette, "/minhbach/recalls.xlsx?gtins__notblank=1").content)
+    truth = dict(query(demo_db, "select id, gtins from recalls where gtins is not null and gtins != ''"))
+    got = {r[header.index("id")]: r[header.index("gtins")] for r in rows}
+    assert {k: json.loads(v) for k, v in got.items()} == {k: json.loads(v) for k, v in truth.items()}
+    assert header[-1] == "record_url"
+    assert all(urlsplit(r[-1]).path == page_path("recalls", r[header.index("id")]) for r in rows)
+
+
+def test_xlsx_of_a_query_a_record_and_nothing(datasette, demo_db):
+    kind, word = busiest_word(demo_db)
+    header, rows, _ = read_xlsx(get(datasette, f"/minhbach/search.xlsx?q={word}&kind={kind}").content)
+    assert len(rows) == 20 and {r[header.index("kind")] for r in rows} == {kind}
+    (pk,), = query(demo_db, "select id from recalls order by id limit 1")
+    header, rows, _ = read_xlsx(get(datasette, page_path("recalls", pk) + ".xlsx").content)
+    assert len(rows) == 1 and rows[0][header.index("id")] == pk
+    header, rows, about = read_xlsx(get(datasette, "/minhbach/recalls.xlsx?id=nope").content)
+    assert rows == [] and about["Số dòng · Rows"] == 0 and "id" in header
+
+
+def test_xlsx_is_capped_and_says_so(datasette, demo_db):
+    module = exports_module(datasette)
+    saved, module.MAX_ROWS = module.MAX_ROWS, 1500
+    try:
+        response = get(datasette, "/minhbach/wards.xlsx")
+    finally:
+        module.MAX_ROWS = saved
+    _header, rows, about = read_xlsx(response.content)
+    assert len(rows) == 1500 and response.headers["x-minhbach-rows-capped"] == "1500"
+    assert "1,500" in about["Giới hạn · Limit"]
+
+
+def test_xlsx_cells_are_never_formulas_and_never_too_long(datasette):
+    module = exports_module(datasette)
+    cut = []
+    cell = module.excel_value(None, "=HYPERLINK(\"http://x\")", cut)
+    assert cell.data_type == "s" and cell.value.startswith("=")
+    assert len(module.excel_value(None, "a" * 40_000, cut)) == module.EXCEL_MAX_CELL and cut == [1]
+    assert module.excel_value(None, "nước\x07 mắm", cut) == "nước mắm"
+    assert module.excel_value(None, ["893"], cut) == '["893"]'
+
+
+def test_geojson_of_the_map_views_and_tables(datasette, demo_db):
+    response = get(datasette, "/minhbach/map_violations.geojson")
+    assert response.headers["content-type"] == "application/geo+json"
+    data = response.json()
+    truth = {pk: (lon, lat) for pk, lat, lon in query(demo_db, "select id, latitude, longitude from map_violations")}
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == len(truth) > 0
+    for f in data["features"]:
+        assert tuple(f["geometry"]["coordinates"]) == truth[f["id"]]           # RFC 7946: longitude first
+        assert urlsplit(f["properties"]["record_url"]).path == page_path("violations", f["id"])
+    # A table keeps the rows without coordinates, with a null geometry: nothing is dropped.
+    features = get(datasette, "/minhbach/violations.geojson?jurisdiction=VN").json()["features"]
+    (total,), = query(demo_db, "select count(*) from violations where jurisdiction = 'VN'")
+    (placed,), = query(demo_db, "select count(*) from violations where jurisdiction = 'VN' and latitude is not null")
+    assert len(features) == total and sum(f["geometry"] is not None for f in features) == placed
+    assert get(datasette, "/minhbach/listings.geojson?id=nope").json() == {"type": "FeatureCollection", "features": []}
+
+
+def test_geojson_needs_coordinates(datasette):
+    response = asyncio.run(datasette.client.get("/minhbach/recalls.geojson"))
+    assert response.status_code == 400 and "latitude" in response.text
