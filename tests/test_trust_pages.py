@@ -142,6 +142,20 @@ def test_a_hedged_fine_keeps_the_source_word_on_every_page_and_in_the_api(datase
         assert f"phạt {word} {amount(v['fine_vnd'])} đ" in business
 
 
+def test_every_hedge_of_the_full_curated_file_is_kept_as_written():
+    """Ground truth: the first word of each `Số tiền phạt` cell of the full curated penalties file."""
+    from scrapers.spiders.vn_news_violations import VnNewsViolationsSpider
+    from conftest import parse_file
+    path = shared_file("curated/vn-news/xu-phat-co-so.csv")
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        cells = [row["Số tiền phạt"] for row in csv.DictReader(f)]
+    items, rejects = parse_file(VnNewsViolationsSpider, path)
+    assert (len(items), rejects) == (len(cells), [])
+    expected = [cell.split()[0] if cell.split()[:1] and cell.split()[0] in HEDGES else None for cell in cells]
+    assert [item.get("fine_qualifier") for item in items] == expected
+    assert Counter(filter(None, expected)) == {"hơn": 2, "gần": 2}
+
+
 def test_an_exact_fine_has_no_qualifier(datasette, demo_db):
     row = next(r for r in sample_csv("vn_news_violations.csv") if r["Số tiền phạt"] == "90 triệu đồng")
     v = query(demo_db, "select id, fine_qualifier from violations where fine_text = ? and establishment = ?",
@@ -279,3 +293,16 @@ class _Spider:
 ])
 def test_overdue_against_the_cadence(newest, spider, expected):
     assert _overdue(newest, spider, datetime.date(2026, 12, 1)) == expected
+
+
+@pytest.mark.parametrize("text, word, vnd", [
+    ("hàng trăm triệu đồng", "hàng", None),   # an order of magnitude, not an amount: no number is stored
+    ("hàng hóa", None, None),                # "hàng" as a word, not a hedge
+    ("Phạt tiền: gần 8,3 triệu", "gần", 8_300_000),
+    ("Hơn 188 triệu đồng", "hơn", 188_000_000),
+    ("90 triệu đồng", None, 90_000_000),
+    ("", None, None),
+])
+def test_the_hedge_word_as_the_source_wrote_it(text, word, vnd):
+    from scrapers.parsers import money_hedge, parse_money_vnd
+    assert (money_hedge(text), parse_money_vnd(text).vnd) == (word, vnd)
