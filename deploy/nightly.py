@@ -480,8 +480,8 @@ def main(argv=None):
     except Refused as error:
         log(f"refused: {error}")
         return 2
-    except (subprocess.CalledProcessError, OSError) as error:
-        log(f"failed: {error}")
+    except Exception as error:   # an upload or deploy that failed (botocore, gh, docker): exit 2, not 1
+        log(f"failed: {type(error).__name__}: {error}")
         return 2
 
 

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -125,6 +126,7 @@ def live_site(yesterday):
     server.server_close()
 
 
+@pytest.mark.slow   # runs an ingest
 def test_after_cache_loss_restores_from_directory_and_publishes(yesterday, tmp_path):
     store = durable_dir(tmp_path, yesterday)
     older = store / "snapshots"
@@ -158,6 +160,7 @@ def test_after_cache_loss_restores_from_directory_and_publishes(yesterday, tmp_p
     assert "deploy skipped: MINHBACH_IMAGE is not set" in result.stderr
 
 
+@pytest.mark.slow   # runs an ingest
 def test_restores_from_the_live_site_and_uploads_to_an_empty_store(yesterday, live_site, tmp_path):
     site, url = live_site
     store = tmp_path / "store"
@@ -276,3 +279,24 @@ def test_s3_store_round_trip_and_a_damaged_object_refused(yesterday, tmp_path, m
         with pytest.raises(job.Refused, match="is not the expected"):
             job.restore(local, [store])
         assert not local.exists() and not list(tmp_path.glob(".*restoring*"))
+
+
+def test_a_newer_local_file_is_kept_and_an_older_one_replaced(yesterday, tmp_path):
+    store = durable_dir(tmp_path, yesterday)
+    local = tmp_path / "minhbach.db"
+    shutil.copy(yesterday, local)
+    (last,), = query(yesterday, "select max(run_id) from runs")
+    with sqlite3.connect(local) as conn:   # a night the durable copy missed (its upload failed)
+        conn.execute("insert into runs (run_id, source, status) values (?, 'gb_fsa_prosecutions', 'ok')",
+                     [(datetime.fromisoformat(last.replace("Z", "+00:00")) + timedelta(days=1))
+                      .strftime("%Y-%m-%dT%H:%M:%SZ")])
+    conn.close()
+    newer = digest(local)
+    kept = nightly("restore", "--db", local, MINHBACH_STORE_DIR=store)
+    assert kept.returncode == 0 and "kept the local file" in kept.stderr and digest(local) == newer
+
+    with sqlite3.connect(local) as conn:   # a stale cache: older than the durable copy
+        conn.execute("delete from runs")
+    conn.close()
+    replaced = nightly("restore", "--db", local, MINHBACH_STORE_DIR=store)
+    assert replaced.returncode == 0 and "restored" in replaced.stderr and digest(local) == digest(yesterday)
