@@ -172,7 +172,7 @@ class ReleaseStore:
         if result.returncode == 0:
             return Path(folder) / asset
         message = result.stderr.lower()
-        if "not found" in message or "no assets match" in message:
+        if "release not found" in message or "no assets match" in message or "no assets to download" in message:
             return None
         raise Refused(f"{self}: download of {asset} failed: {result.stderr.strip()}")
 

@@ -300,3 +300,64 @@ def test_a_newer_local_file_is_kept_and_an_older_one_replaced(yesterday, tmp_pat
     conn.close()
     replaced = nightly("restore", "--db", local, MINHBACH_STORE_DIR=store)
     assert replaced.returncode == 0 and "restored" in replaced.stderr and digest(local) == digest(yesterday)
+
+
+FAKE_GH = """#!{python}
+# A stand-in for the `gh` CLI's release commands: each release is a folder under $FAKE_GH_ROOT.
+import os, shutil, sys
+from pathlib import Path
+args = sys.argv[1:]
+if "-R" in args:
+    del args[args.index("-R"):args.index("-R") + 2]
+assert args[0] == "release", args
+verb, tag, rest = args[1], args[2], args[3:]
+release = Path(os.environ["FAKE_GH_ROOT"]) / tag
+if verb == "create":
+    release.mkdir()
+    sys.exit(0)
+if not release.is_dir():
+    sys.exit("release not found")
+if verb == "view":
+    sys.exit(0)
+if verb == "download":
+    pattern, folder = rest[rest.index("--pattern") + 1], Path(rest[rest.index("--dir") + 1])
+    if not (release / pattern).exists():
+        sys.exit("no assets match the file pattern")
+    shutil.copyfile(release / pattern, folder / pattern)
+    sys.exit(0)
+if verb == "upload":
+    assert "--clobber" in rest
+    for name in rest:
+        if not name.startswith("--"):
+            shutil.copyfile(name, release / Path(name).name)
+    sys.exit(0)
+sys.exit(f"unexpected: {{args}}")
+"""
+
+
+def test_github_release_store_round_trip_through_gh(yesterday, tmp_path, monkeypatch):
+    bin_dir, releases = tmp_path / "bin", tmp_path / "releases"
+    bin_dir.mkdir()
+    releases.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(FAKE_GH.format(python=sys.executable))
+    gh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_GH_ROOT", str(releases))
+    job = load_job()
+    store = job.ReleaseStore("nightly-data", repo="example/minhbach")
+    local = tmp_path / "minhbach.db"
+    with pytest.raises(job.Refused, match="refusing to start from nothing"):   # no release yet
+        job.restore(local, [store])
+    job.upload(store, yesterday, job.NAME)                  # creates the release
+    store.put_file(yesterday, "snapshots/minhbach-2026-11-01.db")   # asset names are flat
+    assert sorted(p.name for p in (releases / "nightly-data").iterdir()) == \
+        ["minhbach-2026-11-01.db", "minhbach.db", "minhbach.db.sha256"]
+    assert job.restore(local, [store]) == (digest(yesterday), digest(yesterday))
+    assert digest(local) == digest(yesterday)
+
+    (releases / "nightly-data" / "minhbach.db").unlink()   # an upload that died after --clobber deleted it
+    local.unlink()
+    with pytest.raises(job.Refused, match="without minhbach.db"):
+        job.restore(local, [store])
+    assert not local.exists()
