@@ -108,6 +108,23 @@ def test_a_consumer_voted_award_is_an_award_not_a_certificate(datasette, demo_db
         assert "Chứng nhận · Certificate" not in text and "công nhận" not in text.replace("không phải chứng nhận", "")
 
 
+def test_a_council_score_awaiting_its_decision_reads_as_pending(published):
+    """The full curated file: rows whose note says the council's result goes to the People's
+    Committee for approval are pending, not a recognition."""
+    path = shared_file("curated/vn-news/san-pham-an-toan.csv")
+    run_db("ingest", f"vn_news_listings={path}", db=published)
+    ds = Datasette([], immutables=[str(published)], **datasette_kwargs(ROOT))
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        awaiting = [r for r in csv.DictReader(f) if "trình UBND tỉnh phê duyệt" in r["Ghi chú"]]
+    pending = query(published, "select id, product, authority from listings where source = 'vn_news_listings' "
+                               "and status = 'pending'")
+    assert sorted(r["product"] for r in pending) == sorted(r["Tên sản phẩm"] for r in awaiting) and pending
+    for r in pending:
+        text = statements(ds, row_path("listings", r["id"]))
+        assert "đang chờ kết quả · pending" in text and "chờ quyết định công nhận" in text
+        assert f"được {r['authority']} xếp hạng" not in text and "Chứng nhận · Certificate" not in text
+
+
 def test_ratings_read_in_the_scheme_words_on_search_business_page_and_map(datasette, demo_db):
     row = next(r for r in sample_csv("gb_fsa_hygiene_ratings.csv") if r["ratingvalue"] == "0")
     listing = query(demo_db, "select id, establishment_id from listings where id = ?",
