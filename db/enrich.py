@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from db import schema
-from db.fold import canonical
+from db.fold import canonical, fold
 from db.places import in_vietnam, locate
 
 # Legal forms, as folded token sequences: stripped only as whole tokens at the start or the end of a
@@ -29,24 +29,20 @@ _LEADING_FORMS = [f.split() for f in (
 _TRAILING_FORMS = [f.split() for f in (
     "co ltd", "co limited", "company limited", "pvt ltd", "private limited", "ltd", "limited", "plc", "co inc",
     "inc", "llc", "sarl", "sas", "gmbh", "joint stock company", "jsc")]
-_LEADING_FORMS.sort(key=len, reverse=True)
-_TRAILING_FORMS.sort(key=len, reverse=True)
 
 
-def _strip_forms(tokens):
+def _forms_pattern(forms, leading):
+    alternatives = "|".join(" ".join(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"^(?:(?:{alternatives})(?: |$))+" if leading else rf"(?:(?:^| )(?:{alternatives}))+$")
+
+
+_LEADING = _forms_pattern(_LEADING_FORMS, leading=True)
+_TRAILING = _forms_pattern(_TRAILING_FORMS, leading=False)
+
+
+def _strip_forms(text):
     """Leading and trailing legal forms removed; a name made only of legal forms is kept whole."""
-    kept, changed = tokens, True
-    while changed and kept:
-        changed = False
-        for form in _LEADING_FORMS:
-            if kept[:len(form)] == form:
-                kept, changed = kept[len(form):], True
-                break
-        for form in _TRAILING_FORMS:
-            if kept and kept[-len(form):] == form:
-                kept, changed = kept[:-len(form)], True
-                break
-    return kept or tokens
+    return _TRAILING.sub("", _LEADING.sub("", text)).strip() or text
 
 
 @lru_cache(maxsize=65536)   # business names repeat across decisions; the key is a pure function
@@ -55,39 +51,47 @@ def name_key(name):
     trailing legal form (a name that is only a legal form is kept whole)."""
     if not name:
         return None
-    tokens = re.sub(r"[^0-9a-z]+", " ", canonical(name, for_query=True)).split()
-    return " ".join(_strip_forms(tokens)) or None
+    text = " ".join(re.sub(r"[^0-9a-z]+", " ", canonical(name, for_query=True)).split())
+    return _strip_forms(text) or None
 
 
-# Address abbreviations canonical() leaves as they are.
+# Address abbreviations, on folded words (fold() is the fast path of canonical(): no alias matching).
 _ADDRESS_WORDS = {"p": "phuong", "q": "quan", "tx": "thi xa", "tt": "thi tran", "h": "huyen", "x": "xa",
-                  "tp": "thanh pho", "st": "street", "rd": "road"}
+                  "tp": "thanh pho", "tphcm": "thanh pho ho chi minh", "hcm": "ho chi minh",
+                  "hcmc": "thanh pho ho chi minh", "st": "street", "rd": "road"}
 # A segment starting with one of these names an administrative unit, not a street.
-_ADMIN_WORDS = ("phuong", "xa", "thi tran", "quan", "huyen", "thi xa", "thanh pho", "tinh", "dac khu")
-# Words that place a business on a street; a bare number after these names a hamlet or group, not a house.
-_STREET_WORDS = {"duong", "pho", "ngo", "hem", "kiet", "ngach", "quoc lo", "tinh lo", "km", "street", "road",
-                 "lane", "avenue", "way", "square", "place", "drive", "close", "parade", "row", "terrace"}
-_GROUP_WORDS = {"to", "thon", "ap", "khu", "xom", "ban", "khom", "doi", "khu pho", "to dan pho", "cum"}
+_ADMIN = re.compile(r"^(?:phuong|xa|thi tran|quan|huyen|thi xa|thanh pho|tinh|dac khu)\b")
+# Words that place a business on a street ("phố", but not "thành phố", "khu phố", "tổ dân phố").
+_STREET = re.compile(r"(?<!thanh )(?<!khu )(?<!dan )\b(?:duong|pho|ngo|hem|kiet|ngach|quoc lo|tinh lo|km|street|road|lane|avenue|"
+                     r"way|square|place|drive|close|parade|row|terrace)\b")
+# A number after these names a hamlet or a residential group, not a house.
+_GROUP = re.compile(r"\b(?:to|thon|ap|khu|xom|ban|khom|doi|khu pho|to dan pho|cum) $")
+_WORD_OR_BREAK = re.compile(r"[0-9a-z]+|[,;()]")
 
 
-def _address_tokens(segment):
-    tokens = re.sub(r"[^0-9a-z/]+", " ", canonical(segment, for_query=True)).replace("/", " / ").split()
-    words = " ".join(_ADDRESS_WORDS.get(t, t) for t in tokens).split()
-    # "số 16 Lê Đại Hành" is "16 Lê Đại Hành"
-    return [t for n, t in enumerate(words) if not (t == "so" and n + 1 < len(words) and words[n + 1][0].isdigit())]
+def _address_segments(address):
+    """The address as folded texts, one per comma-separated part ("số 16 X" is "16 X")."""
+    segments, words = [], []
+    tokens = _WORD_OR_BREAK.findall(fold(address))
+    for n, token in enumerate(tokens):
+        if token in ",;()":
+            if words:
+                segments.append(" ".join(words))
+                words = []
+        elif token == "so" and n + 1 < len(tokens) and tokens[n + 1][0].isdigit():
+            continue
+        else:
+            words.append(_ADDRESS_WORDS.get(token, token))
+    if words:
+        segments.append(" ".join(words))
+    return segments
 
 
-def _names_a_street(words):
+def _names_a_street(text):
     """A house number or a street word: the address is finer than a ward, a hamlet or a group."""
-    text = " ".join(words)
-    if any(f" {w} " in f" {text} " for w in _STREET_WORDS if not (w == "pho" and "thanh pho" in text)):
+    if _STREET.search(text):
         return True
-    for n, word in enumerate(words):
-        if word[0].isdigit():
-            before = " ".join(words[max(0, n - 3):n])
-            if not any(before == g or before.endswith(" " + g) for g in _GROUP_WORDS):
-                return True
-    return False
+    return any(not _GROUP.search(text[:number.start()]) for number in re.finditer(r"\b[0-9]", text))
 
 
 @lru_cache(maxsize=65536)
@@ -96,16 +100,15 @@ def address_key(address):
     a hamlet or a town: same name there is a candidate for review, never a merge)."""
     if not address:
         return None
-    segments = [_address_tokens(s) for s in re.split(r"[,;()]", address)]
-    segments = [s for s in segments if s]
+    segments = _address_segments(address)
     street = []
     for segment in segments:
-        if any(" ".join(segment[:len(w.split())]) == w for w in _ADMIN_WORDS):
+        if _ADMIN.match(segment):
             break
-        street += segment
-    if not street or not _names_a_street(street):
+        street.append(segment)
+    if not street or not _names_a_street(" ".join(street)):
         return None
-    return " ".join(" ".join(s) for s in segments).replace(" / ", "/")
+    return " ".join(segments)
 
 
 def establishment_key(name, tax_code=None, province_code=None, point=None, *, address=None,

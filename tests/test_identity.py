@@ -247,6 +247,10 @@ def test_resolver_judgements_are_applied_at_build_and_undone_when_removed(publis
     merged = after[left]
     assert merged["violations_count"] + merged["listings_count"] == len(rows_left) + len(rows_right)
     assert sql("select left_id, right_id, judgement from establishment_judgements") == [(right, left, "merge")]
+    page = Page(get_page(published, row_path("establishments", left)))
+    assert "Các bản ghi được gộp theo quyết định đã xem xét" in page.body and "same producer in both lists" in page.body
+    assert all(row_path("listings", r) in page.links or row_path("violations", r) in page.links
+               for (r,) in rows_left + rows_right)
     assert not sql("select 1 from establishment_links where ? in (establishment_id, related_id) "
                    "and ? in (establishment_id, related_id)", left, right)
 
@@ -265,6 +269,14 @@ def test_resolver_judgements_are_applied_at_build_and_undone_when_removed(publis
     assert establishments_of(published) == before
     assert not sql("select 1 from establishment_links where establishment_id in (?, ?) and related_id in (?, ?)",
                    left, right, left, right)
+
+
+def get_page(db, path):
+    """A page of the site served over one database file (the real app, as `make serve` runs it)."""
+    from datasette.app import Datasette
+    from conftest import ROOT
+    from db.serving import datasette_kwargs
+    return get(Datasette([], immutables=[str(db)], **datasette_kwargs(ROOT)), path)
 
 
 def test_a_bad_resolver_file_fails_the_build_and_leaves_the_published_file(published, resolver_file):
@@ -302,7 +314,8 @@ def test_business_page_says_how_it_was_identified(datasette, demo_db):
                               "establishment_links) order by id limit 1").fetchone()[0]
     finally:
         conn.close()
-    said = {"tax:": "theo mã số thuế", "fhrs:": "theo mã FHRS", "addr:": "cùng tên tại cùng địa chỉ", "rec:": "Một bản ghi"}
+    said = {"tax:": "Nhận diện theo mã số thuế", "fhrs:": "theo mã FHRS của nguồn",
+            "addr:": "chỉ các bản ghi cùng tên, cùng địa chỉ", "rec:": "Một bản ghi"}
     for prefix, eid in ids.items():
         assert said[prefix] in Page(get(datasette, row_path("establishments", eid))).body
     assert "Có thể liên quan" not in Page(get(datasette, row_path("establishments", lonely))).body
