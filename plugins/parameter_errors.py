@@ -203,7 +203,8 @@ async def error_response(datasette, scope, receive, message):
 def asgi_wrapper(datasette):
     def wrap(app):
         async def check_parameters(scope, receive, send):
-            if scope["type"] == "http" and scope.get("query_string"):
+            # (a page without parameters is checked too when it is not HTML: a feed or JSON needs them)
+            if scope["type"] == "http" and (scope.get("query_string") or "." in scope.get("path", "")[-8:]):
                 try:
                     query_string = scope["query_string"].decode("utf-8")
                     await problem(datasette, scope.get("path", ""), query_string)
