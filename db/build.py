@@ -79,6 +79,10 @@ def load_reference(conn):
     """The 2025 administrative units and GS1 prefixes, from the packages that carry them."""
     for name, rows in places.reference_rows().items():
         _replace(conn, name, rows)
+    # biip's public API looks one number up (GS1Prefix.extract) but cannot list its table, and probing
+    # every digit string up to 7 digits through it would take millions of calls: we read the data file
+    # it ships and loads itself (biip/gs1_prefixes/__init__.py). tests/test_reference_data.py checks the
+    # rows against the public lookup.
     trie = json.loads(lzma.decompress(
         resources.files("biip.gs1_prefixes").joinpath("_prefix_trie.json.lzma").read_bytes()))
     rows = []
@@ -141,9 +145,11 @@ def build_establishments(conn):
     conn.create_function("vn_name_key", 1, enrich.name_key, deterministic=True)
     conn.execute("update establishments set name_key = vn_name_key(name)")
     # A recall is linked by the same evidence as any record (tax code, or name at the same address).
+    # One grouped pass over recalls, not a count per establishment (no index yet in a fresh build).
     conn.execute("""
-        update establishments set recalls_count = (
-            select count(*) from recalls r where r.withdrawn is null and r.establishment_id = establishments.id)
+        with counts as (select establishment_id as id, count(*) as n from recalls
+                        where withdrawn is null and establishment_id is not null group by establishment_id)
+        update establishments set recalls_count = counts.n from counts where counts.id = establishments.id
     """)
     build_establishment_links(conn, judgements)
 

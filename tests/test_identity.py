@@ -167,6 +167,21 @@ def test_fda_recalls_are_keyed_by_the_firm_fei():
 
 # ---- The resolver file ------------------------------------------------------------------------------
 
+def test_every_shipped_judgement_names_keys_the_rules_give_to_real_rows(resolver_file):
+    """A judgement whose keys no row has any more (a rule changed) would silently do nothing."""
+    from scrapers.spiders.vn_news_listings import VnNewsListingsSpider
+    from scrapers.spiders.vn_ocop_tra_vinh import VnOcopTraVinhSpider
+    judgements, _merged = read_resolver(enrich.RESOLVER)
+    keys = set()
+    for spider, table, path in ((VnNewsViolationsSpider, "violations", "curated/vn-news/xu-phat-co-so.csv"),
+                                (VnNewsListingsSpider, "listings", "curated/vn-news/san-pham-an-toan.csv"),
+                                (VnOcopTraVinhSpider, "listings", "raw/vn-ocop-cau-ke-tra-vinh/ocop-products-cau-ke.json")):
+        items, _ = parse_file(spider, shared_file(path))
+        keys |= {r["establishment_id"] for r in enriched(table, items)}
+    for j in judgements:
+        assert {j["left_id"], j["right_id"]} <= keys, j
+
+
 HEADER = "left_id,right_id,judgement,reason,date,reviewer\n"
 
 
