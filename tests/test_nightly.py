@@ -361,3 +361,31 @@ def test_github_release_store_round_trip_through_gh(yesterday, tmp_path, monkeyp
     with pytest.raises(job.Refused, match="without minhbach.db"):
         job.restore(local, [store])
     assert not local.exists()
+
+
+def test_deploy_builds_the_dockerfile_pushes_and_rolls_out_only_when_configured(tmp_path, monkeypatch, capsys):
+    published = tmp_path / "minhbach.db"
+    published.write_bytes(b"the published file")
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls.txt"
+    bin_dir.mkdir()
+    for tool in ("docker", "gcloud"):      # stand-ins that record how they were called
+        stub = bin_dir / tool
+        stub.write_text(f"#!/bin/sh\necho {tool} \"$@\" >> {calls}\n")
+        stub.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for name in ("MINHBACH_IMAGE", "MINHBACH_CLOUDRUN_SERVICE", "MINHBACH_CLOUDRUN_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    job = load_job()
+
+    job.deploy(published)                  # no secrets: one clear line, no command run
+    assert "deploy skipped: MINHBACH_IMAGE is not set" in capsys.readouterr().err and not calls.exists()
+
+    monkeypatch.setenv("MINHBACH_IMAGE", "registry.example.org/minhbach/site")
+    monkeypatch.setenv("MINHBACH_CLOUDRUN_SERVICE", "minhbach")
+    job.deploy(published)                  # a file outside the build context is copied in, then removed
+    lines = calls.read_text().splitlines()
+    assert lines == ["docker build -t registry.example.org/minhbach/site --build-arg DB=db/nightly-deploy.db "
+                     f"{ROOT}", "docker push registry.example.org/minhbach/site",
+                     "gcloud run deploy minhbach --image registry.example.org/minhbach/site "
+                     "--region asia-southeast1 --quiet"]
+    assert not (ROOT / "db" / "nightly-deploy.db").exists()
