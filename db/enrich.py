@@ -111,11 +111,11 @@ def address_key(address):
     return " ".join(segments)
 
 
-def establishment_key(name, tax_code=None, province_code=None, point=None, *, address=None,
-                      jurisdiction=None, premises_id=None, record_id=None):
+def establishment_key(name, tax_code=None, province_code=None, *, address=None, jurisdiction=None,
+                      premises_id=None, record_id=None):
     """The rule key of one record's establishment (before reviewed decisions), or None without a name.
-    ``point`` is accepted for callers of the old signature and never used: a shared rounded point
-    is no evidence (55 outlets of one chain in one city are 55 establishments)."""
+    A map point is never evidence: 55 outlets of one chain can share a rounded point, and many
+    premises have none."""
     if tax_code:
         return f"tax:{tax_code}"
     if premises_id:
@@ -136,8 +136,6 @@ PREMISES_SOURCES = {"gb_fsa_hygiene_ratings": "fhrs"}
 FIRM_ID_SOURCES = {"us_fda_recalls": ("FIRMFEINUM", "fei")}
 _COMPANY_ROLES = re.compile(r"^(nhap khau|phan phoi|san xuat|chu san pham|dai dien|noi lay mau|thu hoi|bao cao|"
                             r"importer|distributor|manufacturer)")
-
-
 _TAX_LABEL = re.compile(r"(?i)\b(?:MST|mã số thuế|mã số doanh nghiệp)\s*:?\s*([0-9][0-9 .\-]{8,16}[0-9])")
 
 

@@ -6,9 +6,7 @@ same-name establishments in one province are at most "possibly related". Reviewe
 db/resolver.csv are applied at every build. The rows used here are real: curated and raw files.
 """
 import csv
-import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +16,6 @@ from db.enrich import address_key, establishment_id_of, name_key, read_resolver,
 from scrapers.spiders.gb_fsa_hygiene_ratings import GbFsaHygieneRatingsSpider
 from scrapers.spiders.vn_news_violations import VnNewsViolationsSpider
 from test_site import Page, check_accessible, get, row_path
-
-OFFICIAL = ("tax:", "fhrs:", "fei:")
 
 
 def enriched(table, items):
