@@ -463,3 +463,21 @@ def test_full_files_a_linked_recall_and_its_business_page_name_each_other(full_d
     for rid, eid in linked:
         assert row_path("establishments", eid) in Page(get(ds, row_path("recalls", rid))).links
         assert row_path("recalls", rid) in Page(get(ds, row_path("establishments", eid))).links
+
+
+def test_possibly_related_groups_are_bounded(published, monkeypatch):
+    """A name shared by more establishments than MAX_RELATED in one province gets no links (a chain
+    or a generic word; pairs grow as the square). Checked on the demo's own groups."""
+    def groups():
+        return dict(sql(published, "select establishment_id, count(*) from establishment_links group by 1"))
+    sizes = groups()
+    assert sizes, "the demo has same-name establishments in one province"
+    biggest = max(sizes.values()) + 1          # members of a group of n have n - 1 links
+    for limit in (biggest, biggest - 1, 1):
+        monkeypatch.setattr(build, "MAX_RELATED", limit)
+        conn = build.connect(published)
+        try:
+            build.build_establishment_links(conn, [])
+        finally:
+            conn.close()
+        assert groups() == {e: n for e, n in sizes.items() if n + 1 <= limit}
