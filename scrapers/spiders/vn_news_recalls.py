@@ -10,6 +10,8 @@ COUNTERFEIT = re.compile(r"(?i)\b(?:thuốc giả|hàng giả|làm giả|nghi gi
 # A notification or registration number withdrawn (often at the company's request): no safety finding.
 WITHDRAWAL = re.compile(r"(?i)\b(?:rút|thu hồi) số (?:tiếp nhận|đăng ký|công bố)")
 # The curator's words for a genuine owner named on a fake-product warning: the victim, not the party responsible.
+# A product of the "khác" (other) class made for children ("Áo phao bơi trẻ em", "Đệm nằm cho trẻ sơ sinh").
+FOR_CHILDREN = re.compile(r"(?i)\btrẻ em\b|\btrẻ sơ sinh\b|\bem bé\b")
 GENUINE_OWNER = re.compile(r"(?i)chủ sản phẩm thật|báo cáo nghi giả")
 
 
@@ -52,7 +54,9 @@ class VnNewsRecallsSpider(CitedCsvSpider):
             record["manufacturer"] = maker
         category = (record["category"] or "").strip().lower()
         record["kind"] = ("counterfeit" if record["counterfeit"] else
-                          "withdrawal" if WITHDRAWAL.search(record["hazard"] or "") else KINDS.get(category, "other"))
+                          "withdrawal" if WITHDRAWAL.search(record["hazard"] or "") else
+                          "children" if category == "khác" and FOR_CHILDREN.search(record["product"] or "") else
+                          KINDS.get(category, "other"))
         record["status"] = "unknown"   # the curated table has no status column
         self.set_gtins(record, record["product"], row.get("Số lô"), row.get("Ghi chú"))   # "mã vạch 893…"
         registration = clean(row.get("Số đăng ký"))
