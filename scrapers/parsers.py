@@ -807,6 +807,19 @@ def parse_float(text: Optional[str]) -> Optional[float]:
 
 # --------------------------------------------------------------------------- barcodes in prose
 
+def _gs1_element_gtin(digits: str) -> Optional[str]:
+    """The GTIN of a GS1 element string ``(01)`` + 14 digits, read by biip (GS1's own AI table)."""
+    import biip
+    try:
+        result = biip.parse(digits)
+    except Exception:   # biip.ParseError and anything else: not a GS1 message, so not a GTIN here
+        return None
+    message = result.gs1_message
+    if message is None:
+        return None
+    return next((element.value for element in message.element_strings if element.ai.ai == "01"), None)
+
+
 def normalise_gtin(code: Optional[str]) -> Optional[str]:
     """A GTIN with a valid check digit in one canonical form, or None.
 
@@ -821,7 +834,7 @@ def normalise_gtin(code: Optional[str]) -> Optional[str]:
         return None
     digits = re.sub(r"[\s-]", "", _clean(s))
     if len(digits) == 16 and digits.startswith("01"):
-        digits = digits[2:]
+        digits = _gs1_element_gtin(digits) or digits
     if not gtin_check(digits):
         return None
     if len(digits) == 14 and digits[0] == "0":
