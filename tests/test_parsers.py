@@ -511,3 +511,32 @@ def test_no_parser_raises_on_nfd_text(text):
     for parser in (parse_date, parse_money_vnd, parse_tax_code, parse_drug_registration,
                    parse_declaration_no, gtin_check, extract_gtins, parse_float):
         parser(text)
+
+
+# --------------------------------------------------------------------------- barcodes in prose, dirty text
+
+from scrapers.parsers import extract_labelled_gtins, normalise_gtin, repair_text  # noqa: E402
+
+
+@given(st.text(max_size=300))
+def test_labelled_gtins_never_raise_and_only_return_valid_codes(text):
+    from stdnum import ean
+    found, rejected = extract_labelled_gtins("UPC: " + text)
+    assert all(ean.is_valid(code) and normalise_gtin(code) == code for code in found)
+    assert not set(found) & set(rejected)
+
+
+@given(st.text(max_size=300))
+def test_repair_text_never_raises_and_changes_nothing_it_does_not_report(text):
+    fixed, repairs = repair_text(text)
+    assert isinstance(fixed, str)
+    assert (fixed == text) == (not repairs)
+
+
+def test_normalise_gtin_forms_and_rejects():
+    assert normalise_gtin("4006381333931") == "4006381333931"             # EAN-13
+    assert normalise_gtin("0 42743 19026 6") == "042743190266"           # UPC-A as printed
+    assert normalise_gtin("00042743190266") == "042743190266"            # GTIN-14, indicator 0
+    assert normalise_gtin("10072714002158") == "10072714002158"          # a case: indicator 1 stays
+    assert normalise_gtin("042743190267") is None                        # check digit
+    assert normalise_gtin("3680017231") is None and normalise_gtin(None) is None and normalise_gtin("") is None
