@@ -5,6 +5,8 @@ and politely (per-domain throttling) and a failure in one spider does not stop t
 import fcntl
 import json
 import logging
+import os
+import signal
 import sys
 import time
 from contextlib import contextmanager
@@ -16,6 +18,65 @@ from db.store import connect, now
 
 class Busy(Exception):
     pass
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT: the build is abandoned, the published file is left as it was."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _Stop:
+    """SIGTERM/SIGINT during an ingest. While Scrapy runs, the first signal stops reading (every file
+    reader checks `stop_reading` at each row) and stops the crawl; outside the crawl it raises
+    Interrupted where the main thread is. A second signal ends the process at once. Either way the
+    build file is abandoned and never published (the next run removes what is left of it)."""
+
+    def __init__(self):
+        self.signum, self.process = None, None
+
+    def __call__(self, signum, _frame):
+        from scrapers.files import stop_reading
+        if self.signum is not None:
+            os._exit(128 + signum)
+        self.signum = signum
+        stop_reading.set()
+        print(f"{signal.Signals(signum).name}: stopping; the published database is left as it was",
+              file=sys.stderr, flush=True)
+        if self.process is None:
+            raise Interrupted(signum)
+        from twisted.internet import reactor
+        reactor.callFromThread(self.process.stop)
+
+    def check(self):
+        if self.signum is not None:
+            raise Interrupted(self.signum)
+
+
+@contextmanager
+def stop_on_signals():
+    from scrapers.files import stop_reading
+    stop = _Stop()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        stop_reading.clear()
+
+
+class OneLineErrors(logging.Filter):
+    """An expected failure (scrapers.bases.SourceError: an unreadable file, an HTTP error) is reported
+    once, in one line, by the pipeline and the final table; Scrapy's traceback of it is dropped.
+    Unexpected exceptions keep their traceback (a bug to fix). `--verbose` keeps every traceback."""
+
+    def filter(self, record):
+        from scrapers.bases import SourceError
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, SourceError)
 
 
 @contextmanager
@@ -36,7 +97,7 @@ def lock(published):
         handle.close()
 
 
-def crawl(path, run_id, jobs, force=False):
+def crawl(path, run_id, jobs, force=False, verbose=False, stop=None):
     """Run the spiders (name, file-or-None) into the database at ``path``."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -50,6 +111,8 @@ def crawl(path, run_id, jobs, force=False):
     # Scrapy's handler drops records below LOG_LEVEL, but only after each one is built: a debug
     # record per item ("Scraped from …") is ~10 µs of nothing on a 100k-row file.
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL") or "DEBUG")
+    if not verbose:
+        logging.getLogger("scrapy.core.scraper").addFilter(OneLineErrors())
     print(f"crawling {len(jobs)} source(s) into {path.name}…", file=sys.stderr, flush=True)
     for name, target in jobs:
         if target and target.startswith(("http://", "https://")):
@@ -60,7 +123,15 @@ def crawl(path, run_id, jobs, force=False):
             process.crawl(crawler, file=target)
         else:
             process.crawl(spider_class(name), file=target)
-    process.start()
+    if stop is None:
+        process.start()
+        return
+    stop.process = process
+    try:
+        process.start(install_signal_handlers=False)   # ours stop the readers too (stop_on_signals)
+    finally:
+        stop.process = None
+    stop.check()
 
 
 def lighten_for_file(settings):
@@ -97,9 +168,18 @@ def print_report(runs, out=sys.stderr):
               f"{r.get('error') or ''}", file=out)
 
 
-def ingest(published, jobs, fresh=False, force=False):
-    """Returns the exit status: 0 when every source succeeded, 1 when any failed (others still published)."""
-    published = Path(published)
+def ingest(published, jobs, fresh=False, force=False, verbose=False):
+    """Returns the exit status: 0 when every source succeeded, 1 when any failed (others still
+    published), 128 + the signal's number when SIGTERM/SIGINT stopped it (nothing published)."""
+    try:
+        with stop_on_signals() as stop:
+            return _ingest(Path(published), jobs, fresh, force, verbose, stop)
+    except Interrupted as interrupted:
+        print(f"interrupted by {interrupted}: nothing was published", file=sys.stderr)
+        return 128 + interrupted.signum
+
+
+def _ingest(published, jobs, fresh, force, verbose, stop):
     started = time.monotonic()
     with lock(published):
         new = build.new_path(published)
@@ -107,10 +187,11 @@ def ingest(published, jobs, fresh=False, force=False):
         try:
             build.prepare(new, base=None if fresh else published)
             run_id = now()
-            crawl(new, run_id, jobs, force=force)
+            crawl(new, run_id, jobs, force=force, verbose=verbose, stop=stop)
             runs = report(new, run_id, jobs)
             build.finalize(new)
             build.smoke(new)
+            stop.check()
             failed = any(r["status"] != "ok" for r in runs)   # a failure is news: publish it in `runs`
             if published.exists() and not fresh and not failed and \
                     build.content_hash(new) == build.content_hash(published):

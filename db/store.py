@@ -179,6 +179,18 @@ def commit_source(db_path, table, source, run_id, started, items, rejects, error
         conn.close()
 
 
+def same_common_cells(old_raw, new_raw):
+    """Whether two `raw` rows (JSON objects) agree on every cell both have: the difference is only
+    columns added or dropped, which the spider does not read."""
+    try:
+        old, new = json.loads(old_raw), json.loads(new_raw)
+    except (TypeError, ValueError):
+        return False
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return False
+    return all(old[key] == new[key] for key in old.keys() & new.keys())
+
+
 def _upsert(conn, table, source, run_id, items, complete=True, enriched=None):
     seen_at = run_id
     columns = [c for c in schema.TABLES[table]["columns"]]
@@ -195,8 +207,11 @@ def _upsert(conn, table, source, run_id, items, complete=True, enriched=None):
         else:
             record["first_seen"] = old["first_seen"]
             changed = [c for c in compared if old.get(c) != record.get(c)]
-            # `raw` always changes with a mapped field; name it only when nothing else did.
+            # `raw` always changes with a mapped field; name it only when nothing else did, and not
+            # when only the file's columns changed (5,000 unknown columns added are not 5,000 updates).
             changed = [c for c in changed if c != "raw"] or changed
+            if changed == ["raw"] and same_common_cells(old.get("raw"), record.get("raw")):
+                changed = []
             if changed:
                 counts["updated"] += 1
                 version = conn.execute(

@@ -1,4 +1,4 @@
-"""The fault matrix (issue 8): whatever goes wrong, the published database stays intact and consistent,
+"""The fault matrix: whatever goes wrong, the published database stays intact and consistent,
 the affected source keeps its rows, the failure is reported, and the other sources carry on."""
 import os
 import resource
@@ -235,4 +235,103 @@ def test_readers_during_swap_never_fail(published, tmp_path):
         server.terminate()
         server.wait()
     assert failures == []
+    intact(published)
+
+
+# ---------------------------------------------------------------- issue 15: hostile files through the ingest command
+
+def _sample_rows():
+    import csv
+    import io
+    return list(csv.reader(io.StringIO(_sample_bytes().decode("utf-8-sig"), newline="")))
+
+
+def _write_rows(path, rows):
+    import csv
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
+def test_symlinks_and_non_regular_files_are_refused(published, tmp_path, kind):
+    target = tmp_path / "received.csv"
+    if kind == "symlink":
+        target.symlink_to(SAMPLES / "vn_news_violations.csv")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    before = published.read_bytes()
+    result = run_db("ingest", f"vn_news_violations={target}", db=published, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {target} is a symbolic link: give the file itself" if kind == "symlink"
+        else f"error: {target} is not a regular file"]
+    assert published.read_bytes() == before
+
+
+def test_an_expected_failure_is_one_line_and_a_traceback_only_with_verbose(published, tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(256)) * 40)
+    quiet = run_db("ingest", f"vn_news_violations={junk}", db=published, check=False)
+    assert quiet.returncode == 1 and "Traceback" not in quiet.stderr
+    assert quiet.stderr.count("cannot read the file") == 2      # the progress line and the report
+    verbose = run_db("ingest", "--verbose", f"vn_news_violations={junk}", db=published, check=False)
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
+
+
+def test_unknown_columns_are_not_a_change(published, tmp_path):
+    def last_counts():
+        return query(published, "select run_id, updated, unchanged from runs where source = 'vn_news_violations' "
+                                "order by run_id desc limit 1")[0]
+
+    def changed_in(run_id):
+        return [json.loads(c) for (c,) in query(published, "select changed from versions where run_id = ?", run_id)]
+
+    import json
+    run_db("ingest", f"vn_news_violations={SAMPLES / 'vn_news_violations.csv'}", db=published)
+    run_db("ingest", f"vn_news_violations={SAMPLES / 'vn_news_violations.csv'}", db=published)
+    _run, same_updated, same_unchanged = last_counts()        # the same file again: the control
+    wide = [row + ([f"cột lạ {i}" for i in range(5000)] if n == 0 else ["x"] * 5000)
+            for n, row in enumerate(_sample_rows())]
+    run_db("ingest", f"vn_news_violations={_write_rows(tmp_path / 'wide.csv', wide)}", db=published)
+    run_id, updated, unchanged = last_counts()
+    assert (updated, unchanged) == (same_updated, same_unchanged)
+    assert all("raw" not in changed for changed in changed_in(run_id))
+    # A change to a mapped column still counts.
+    edited = _sample_rows()
+    edited[1][edited[0].index("Hình thức xử phạt")] += " và đình chỉ"
+    run_db("ingest", f"vn_news_violations={_write_rows(tmp_path / 'edited.csv', edited)}", db=published)
+    run_id, _updated, _unchanged = last_counts()
+    assert sum("sanction" in changed for changed in changed_in(run_id)) == 1
+
+
+def test_sigterm_stops_a_large_ingest_promptly_and_publishes_nothing(published, tmp_path):
+    # Synthetic rows (the sample's, each made unique, cited to a reserved .invalid domain): never published.
+    rows = _sample_rows()
+    header, body = rows[0], rows[1:]
+    name, url = header.index("Tên cơ sở"), header.index("Nguồn")
+    big = [header] + [[*row[:name], f"{row[name]} synthetic {i}", *row[name + 1:url],
+                       f"https://synthetic-test.invalid/{i}", *row[url + 1:]]
+                      for i in range(6000) for row in body[:50]]
+    path = _write_rows(tmp_path / "synthetic_300k.csv", big)
+    before = published.read_bytes()
+    process = subprocess.Popen([sys.executable, "-m", "db", "--db", str(published), "ingest",
+                                f"vn_news_violations={path}"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if list(published.parent.glob(".minhbach.building.*.db")):
+            break
+        time.sleep(0.05)
+    time.sleep(4)                               # well into reading the file
+    assert process.poll() is None
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=60)
+    assert time.monotonic() - signalled < 15, err
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "interrupted by SIGTERM: nothing was published" in err
+    assert published.read_bytes() == before
+    assert not list(published.parent.glob(".minhbach.building.*"))
     intact(published)
