@@ -30,4 +30,5 @@ RUN useradd --system --uid 10001 --no-create-home minhbach
 USER minhbach
 ENV PORT=8001
 EXPOSE 8001
-CMD ["sh", "-c", "exec datasette serve -i db/minhbach.db --inspect-file db/minhbach.db.inspect.json --metadata metadata.yml --plugins-dir plugins --template-dir templates --static static:static --setting suggest_facets off --setting sql_time_limit_ms 1500 --setting default_cache_ttl 300 --setting facet_time_limit_ms 500 --setting num_sql_threads 4 --setting allow_download on --cors --host 0.0.0.0 --port ${PORT}"]
+# Datasette's options (metadata, plugins, settings, CORS) from db/serving.py, as `make serve` and the replicas.
+CMD ["sh", "-c", "exec datasette serve -i db/minhbach.db --inspect-file db/minhbach.db.inspect.json $(python -m db.serving) --host 0.0.0.0 --port ${PORT}"]

@@ -10,7 +10,7 @@ SOURCE ?=
 FILE   ?=
 FORCE  ?=
 
-.PHONY: demo demo-db serve test ingest install fixture snapshot nightly bench clean
+.PHONY: demo demo-db serve test test-fast ingest install fixture snapshot nightly bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,15 +30,20 @@ $(DB).inspect.json: $(DB)
 
 # Gunicorn (datasette-gunicorn) runs WORKERS processes of Datasette on one port: one Python process
 # uses one core at most, and a record page at 1M rows is CPU-bound (bench/README.md).
+# Every Datasette option (metadata, plugins, settings, CORS) comes from db/serving.py, as everywhere else.
+# Gunicorn's control socket defaults to one path per user ($$XDG_RUNTIME_DIR/gunicorn.ctl): each
+# instance gets its own private directory (mktemp -d: mode 0700), removed when it stops.
 serve: install $(DB).inspect.json
-	$(VENV)/bin/datasette gunicorn -w $(WORKERS) -i $(DB) --inspect-file $(DB).inspect.json \
-	  --metadata metadata.yml --plugins-dir plugins --template-dir templates --static static:static \
-	  --setting suggest_facets off --setting sql_time_limit_ms 1500 --setting default_cache_ttl 3600 \
-	  --setting facet_time_limit_ms 500 --setting num_sql_threads 4 --setting allow_download on \
-	  --cors --host $(HOST) --port $(PORT)
+	run=$$(mktemp -d -t minhbach-gunicorn.XXXXXX) && trap 'rm -rf "$$run"' EXIT INT TERM && \
+	XDG_RUNTIME_DIR=$$run $(VENV)/bin/datasette gunicorn -w $(WORKERS) -i $(DB) --inspect-file $(DB).inspect.json \
+	  $(shell $(PY) -m db.serving) --host $(HOST) --port $(PORT)
 
 test: install
 	$(PY) -m pytest -q
+
+# A quick answer (well under a minute): all but the tests marked `browser` (Chromium) or `slow`.
+test-fast: install
+	$(PY) -m pytest -q -m "not slow and not browser"
 
 # Live ingest of every source, or one source from a saved response or received file:
 #   make ingest SOURCE=gb_fsa_prosecutions FILE=path/to/prosecutions.csv [FORCE=1]
@@ -46,9 +51,11 @@ ingest: install
 	$(PY) -m db --db $(DB) ingest $(SOURCE)$(if $(FILE),=$(abspath $(FILE))) $(if $(FORCE),--force)
 
 # Save a live response as a sample (on a machine with internet): make fixture SOURCE=us_cpsc_recalls
+# Only for sources read from one plain GET; `make fixture` alone lists them, and says why not for the others.
 fixture: install
-	$(VENV)/bin/scrapy fetch --nolog "$$($(PY) -c 'from scrapers.spiders import spider_class as s; print(s("$(SOURCE)").live_url)')" > samples/$(SOURCE).new
-	@echo "saved samples/$(SOURCE).new: trim it to at most 50 records, then replace the sample"
+	@url=$$($(PY) -m scrapers.fixture "$(SOURCE)") && \
+	$(VENV)/bin/scrapy fetch --nolog "$$url" > samples/$(SOURCE).new && \
+	echo "saved samples/$(SOURCE).new: trim it to at most 50 records, then replace the sample"
 
 # A dated, citable copy with its SHA-256 and a manifest (the nightly job runs it on the 1st).
 snapshot: install

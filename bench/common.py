@@ -2,7 +2,6 @@
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,12 +27,6 @@ def log(*parts):
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def get(url, timeout=60):

@@ -19,7 +19,8 @@ import argparse
 import json
 import time
 
-from common import DATA, HOST, Server, free_port, get, log, median
+from common import DATA, Server, log, median
+from db.serving import free_port  # common.py puts the project on sys.path
 from serve import makefile_commands, wait_map_warm, ROOT
 
 import subprocess

@@ -30,7 +30,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import BENCH, DATA, DATASETTE, HOST, ROOT, Server, free_port, get, log, median
+from common import BENCH, DATA, DATASETTE, HOST, ROOT, Server, get, log, median
+from db.serving import free_port  # common.py puts the project on sys.path
 
 WRK_LUA = BENCH / "wrk.lua"
 DS1_VERSION = "1.0a41"
@@ -77,9 +78,14 @@ def makefile_commands(db, port):
     """The commands `make serve` would run for this database and port (inspect, then serve)."""
     out = subprocess.run(["make", "-n", "serve", f"DB={db}", f"PORT={port}", f"HOST={HOST}"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
-    commands = [shlex.split(c) for c in out.replace("\\\n", " ").splitlines() if c.strip()]
-    inspect = [c for c in commands if "datasette" in c[0] and len(c) > 1 and c[1] == "inspect"]
-    serve = [c for c in commands if "datasette" in c[0] and len(c) > 1 and c[1] in ("serve", "gunicorn")]
+    # A recipe line may wrap the command (`run=$(mktemp -d) && … && XDG_RUNTIME_DIR=$run datasette …`):
+    # each command starts at the word naming datasette.
+    commands = []
+    for line in out.replace("\\\n", " ").splitlines():
+        words = shlex.split(line) if line.strip() else []
+        commands += [words[i:] for i in range(len(words) - 1) if words[i].endswith("/datasette")]
+    inspect = [c for c in commands if c[1] == "inspect"]
+    serve = [c for c in commands if c[1] in ("serve", "gunicorn")]
     if not serve:
         raise RuntimeError(f"`make -n serve` printed no datasette serve command:\n{out}")
     return (inspect[0] if inspect else None), serve[0]

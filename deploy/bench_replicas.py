@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "deploy" / "replicas.py"
+sys.path.insert(0, str(ROOT))
+from db.serving import free_port  # noqa: E402
 PAGES = [
     ("table JSON", "/minhbach/recalls.json?_size=20"),
     ("search JSON", "/minhbach/violations.json?_search=ha+noi"),
@@ -44,12 +45,6 @@ def find_wrk():
         if shutil.which("wrk"):
             return shutil.which("wrk")
     raise SystemExit("wrk not found: install the Debian package `wrk`")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def to_ms(text):

@@ -6,7 +6,7 @@ Used two ways, to the same effect:
 - copied into the plugins directory (the Dockerfile does that), for a plain ``datasette serve``.
 
 The published file is immutable and changes at most nightly, so every 200 answer from the database gets
-  Cache-Control: public, max-age=<Datasette's default_cache_ttl, 300 for replicas>,
+  Cache-Control: public, max-age=<Datasette's default_cache_ttl: 300, db/serving.py>,
                  stale-while-revalidate=60, stale-if-error=86400
   ETag: W/"<16 hex of the file's sha256>-<8 hex of the code: metadata, templates, plugins, static, db/>"
   X-Minhbach-Db: <sha256 of the database file>  (Datasette's own hash of it, as /-/databases.json shows)

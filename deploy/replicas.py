@@ -13,8 +13,8 @@ The supervisor:
 - gives each replica its own immutable copy, ``<run>/replica-<i>/<hash16>/minhbach.db`` (copied to a
   temporary name while hashing, then renamed: a replica never sees a half-copied file; the folder is
   named by the hash because Datasette names a database after its file: the site stays /minhbach/…);
-- runs each replica as `python deploy/datasette_replica.py serve -i …` with the Makefile's serve
-  options (cache headers, ETag, /-/health: see that file) on a free loopback port;
+- runs each replica as `python deploy/datasette_replica.py serve -i …` with the serving options of
+  db/serving.py, as `make serve` (plus cache headers, ETag, /-/health: see that file) on a free loopback port;
 - writes ``<run>/nginx.conf`` and runs nginx in the foreground as its child (pid file
   ``<run>/nginx/nginx.pid``; the system's nginx and its configuration are never used or touched);
 - watches the published file (it is replaced by an atomic rename, db/build.py `swap`) and, when its
@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -44,12 +43,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 DATABASE = "minhbach"
-# The Makefile's `serve` options (tests/test_replicas.py keeps them in step), but a CDN-sized TTL:
-# the file changes at most nightly, and a short TTL bounds how stale a cached page can be.
-SETTINGS = {
-    "suggest_facets": "off", "sql_time_limit_ms": "1500", "default_cache_ttl": "300",
-    "facet_time_limit_ms": "500", "num_sql_threads": "4", "allow_download": "on",
-}
+sys.path.insert(0, str(ROOT))
+# The Datasette options of every way we serve (`make serve`, the Dockerfile, the tests): one definition.
+from db.serving import free_port, serve_args  # noqa: E402
 HEALTH_TIMEOUT = 90
 TICK = 0.5
 
@@ -59,16 +55,6 @@ def log(message):
 
 
 # ---------------------------------------------------------------- small helpers
-
-def free_port(avoid=()):
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in avoid:
-            return port
-    raise RuntimeError("no free port")
-
 
 def http_get(url, timeout=5.0):
     """(status, headers, body) — never raises for an HTTP status."""
@@ -219,12 +205,9 @@ class Replica:
         self.started = 0.0
 
     def command(self):
-        settings = [arg for key, value in SETTINGS.items() for arg in ("--setting", key, value)]
         return [sys.executable, str(DEPLOY / "datasette_replica.py"), "serve",
                 "-i", str(self.version / f"{DATABASE}.db"), "--inspect-file", str(self.version / "inspect.json"),
-                "--metadata", str(ROOT / "metadata.yml"), "--plugins-dir", str(ROOT / "plugins"),
-                "--template-dir", str(ROOT / "templates"), "--static", f"static:{ROOT / 'static'}",
-                *settings, "--cors", "--host", "127.0.0.1", "--port", str(self.port)]
+                *serve_args(ROOT), "--host", "127.0.0.1", "--port", str(self.port)]
 
     def start(self):
         (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)

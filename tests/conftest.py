@@ -20,10 +20,10 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def shared_file(relative):
-    """A file of ../shared/data, or a skip when this checkout has none beside it."""
+    """A file of ../shared/data, or a skip that says so when this checkout has none beside it."""
     path = SHARED / relative
     if not path.exists():
-        pytest.skip(f"{path} is not present")
+        pytest.skip(f"needs ../shared/data/{relative} beside the checkout ({path} is not present)")
     return path
 
 
@@ -66,6 +66,14 @@ def query(db, sql, *params):
         conn.close()
 
 
+def pytest_collection_modifyitems(items):
+    """A test that uses `published` ingests into it: a build in a subprocess, seconds each. It is
+    marked `slow` here, whichever file it is in, so `make test-fast` leaves it out."""
+    for item in items:
+        if "published" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def published(demo_db, tmp_path):
     """A private copy of the demo database, as a maintainer's published file."""
@@ -85,13 +93,9 @@ def demo_db(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def datasette(demo_db):
-    """Datasette over the demo database, configured as `make serve` configures it."""
-    import yaml
+    """Datasette over the demo database, configured as `make serve` configures it (db/serving.py)."""
     from datasette.app import Datasette
 
-    return Datasette(
-        [], immutables=[str(demo_db)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text()),
-        plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"),
-        static_mounts=[("static", str(ROOT / "static"))],
-        settings={"suggest_facets": False, "sql_time_limit_ms": 1500},
-    )
+    from db.serving import datasette_kwargs
+
+    return Datasette([], immutables=[str(demo_db)], **datasette_kwargs(ROOT))

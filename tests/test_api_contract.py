@@ -20,7 +20,6 @@ import sqlite3
 import urllib.parse
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -89,11 +88,11 @@ def small_pages(demo_db):
     """The site as configured, with 7 rows per page by default: a CSV stream (which pages at the
     default page size) then crosses pages on every table."""
     from datasette.app import Datasette
-    return Datasette(
-        [], immutables=[str(demo_db)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text()),
-        plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"),
-        settings={"suggest_facets": False, "sql_time_limit_ms": 1500, "default_page_size": 7},
-    )
+
+    from db.serving import datasette_kwargs
+    kwargs = datasette_kwargs(ROOT)
+    kwargs["settings"]["default_page_size"] = 7
+    return Datasette([], immutables=[str(demo_db)], **kwargs)
 
 
 # ---- The truth: the same filters, written in SQL from the documented rules ----
@@ -232,6 +231,7 @@ def test_facet_counts_equal_the_filtered_counts(datasette, demo_db, tables, data
     check_facets(demo_db, query, body)
 
 
+@pytest.mark.slow   # pages through whole tables for every generated case
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_json_paging_returns_each_row_once_in_order(datasette, demo_db, tables, data):
@@ -259,6 +259,7 @@ def test_json_paging_returns_each_row_once_in_order(datasette, demo_db, tables, 
         assert keys == sorted(keys, reverse=descending), (query.url("json"), sort)
 
 
+@pytest.mark.slow   # pages through whole tables for every generated case
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_html_next_links_return_each_row_once(datasette, demo_db, tables, data):
@@ -278,6 +279,7 @@ def test_html_next_links_return_each_row_once(datasette, demo_db, tables, data):
         assert sorted(seen) == sorted(k[0] for k in expected), (query.url("html"), size)
 
 
+@pytest.mark.slow   # pages through whole tables for every generated case
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_streamed_csv_returns_each_row_once(small_pages, demo_db, tables, data):

@@ -3,7 +3,6 @@
 Screenshots are saved to tests/artifacts/ for a person to look at.
 """
 import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from db.serving import free_port, serve_args
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -20,20 +20,17 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)")]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def serve_command(db, port):
+    """`make serve`'s Datasette options (db/serving.py), one process, for the given database file."""
+    return [str(ROOT / ".venv/bin/datasette"), "serve", "-i", str(db), *serve_args(),
+            "--host", "127.0.0.1", "--port", str(port)]
 
 
 def serve(db):
     """`make serve`, on a free port, for the given database file."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/datasette"), "serve", "-i", str(db), "--metadata", "metadata.yml",
-         "--plugins-dir", "plugins", "--template-dir", "templates", "--static", "static:static",
-         "--setting", "suggest_facets", "off", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(serve_command(db, port), cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:

@@ -10,10 +10,8 @@ import importlib.util
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from db.serving import free_port
 
 SCRIPT = ROOT / "deploy" / "replicas.py"
 LOAD_URLS = [
@@ -46,12 +45,6 @@ def load_script():
 replicas = load_script()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def get(port, path, headers=None, timeout=10):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -67,40 +60,6 @@ def sha256(path):
 
 
 # ------------------------------------------------------------------ fast checks (no nginx)
-
-def makefile_serve_args():
-    text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
-    recipe = re.search(r"^serve:.*\n\t(.*datasette gunicorn -w \$\(WORKERS\).*)$", text, re.M).group(1)
-    return shlex.split(recipe.split("datasette gunicorn -w $(WORKERS)", 1)[1])
-
-
-def options(args):
-    """{option: [values]} and --setting pairs of a datasette serve command line."""
-    found, settings, i = {}, {}, 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--setting":
-            settings[args[i + 1]] = args[i + 2]
-            i += 3
-        elif arg.startswith("-") and i + 1 < len(args) and not args[i + 1].startswith("-"):
-            found.setdefault(arg, []).append(args[i + 1])
-            i += 2
-        else:
-            found.setdefault(arg, [])
-            i += 1
-    return found, settings
-
-
-def test_replicas_serve_as_the_makefile_serves(tmp_path):
-    """Same Datasette options as `make serve`; only the TTL is CDN-sized (and host, port, files differ)."""
-    make_options, make_settings = options(makefile_serve_args())
-    replica = replicas.Replica(0, 1234, tmp_path / "v", "0" * 64, tmp_path)
-    ours, our_settings = options(replica.command()[3:])
-    assert set(ours) == set(make_options)
-    assert {k: v for k, v in our_settings.items() if k != "default_cache_ttl"} == \
-        {k: v for k, v in make_settings.items() if k != "default_cache_ttl"}
-    assert our_settings["default_cache_ttl"] == "300"
-
 
 def test_install_copy_is_atomic_and_named_by_the_sha256(demo_db, tmp_path):
     sha, version = replicas.install_copy(demo_db, tmp_path / "replica-0")
@@ -142,6 +101,7 @@ def replica(demo_db, tmp_path):
         one.stop()
 
 
+@pytest.mark.slow   # starts a replica
 def test_replica_headers_etag_and_health(replica):
     status, headers, body = get(replica.port, "/-/health")
     assert status == 200 and json.loads(body)["db"] == replica.sha
@@ -225,17 +185,7 @@ def test_dockerfile_parses_and_its_copy_sources_exist():
         assert dockerignored(secret), secret
 
 
-def test_dockerfile_cmd_serves_as_the_makefile_serves():
-    cmd = [v for k, v in dockerfile_instructions() if k == "CMD"][-1]
-    line = " ".join(json.loads(cmd)) if cmd.startswith("[") else cmd
-    assert "datasette serve -i" in line
-    ours, our_settings = options(shlex.split(line.split("datasette serve", 1)[1].rstrip('"')))
-    make_options, make_settings = options(makefile_serve_args())
-    assert set(ours) == set(make_options)
-    assert {k: v for k, v in our_settings.items() if k != "default_cache_ttl"} == \
-        {k: v for k, v in make_settings.items() if k != "default_cache_ttl"}
-
-
+@pytest.mark.slow   # runs the image's Datasette
 def test_the_image_layout_serves(demo_db, tmp_path):
     """Lay out /app as the Dockerfile's COPY steps would (honouring .dockerignore), run its RUN datasette
     steps, then its CMD with this machine's Datasette: the paths in the image are the right ones."""
