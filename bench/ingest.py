@@ -13,7 +13,6 @@ ratio = (ours rows/s) / (limit rows/s), measured in the same run.
     .venv/bin/python bench/ingest.py [--rows 100000] [--reps 1] [--profile]
 """
 import argparse
-import shutil
 import sqlite3
 import subprocess
 import time

@@ -62,7 +62,8 @@ def summarise(path, top=25):
 
 def report(path, top=25, out=sys.stdout):
     total, inclusive, own, stages = summarise(path, top)
-    pct = lambda n: 100.0 * n / total if total else 0.0
+    def pct(n):
+        return 100.0 * n / total if total else 0.0
     print(f"{total} samples", file=out)
     print("\nby stage:", file=out)
     for label, n in stages.most_common():

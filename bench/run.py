@@ -10,7 +10,6 @@ lives in bench/data/ (git-ignored); no server outlives the run; nothing leaves 1
 """
 import argparse
 import datetime
-import json
 import platform
 import re
 import sqlite3

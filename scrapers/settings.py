@@ -13,22 +13,19 @@ USER_AGENT = os.environ.get(
 )
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0   # Scrapy's default, stated: one request at a time per site on average
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = float(os.environ.get("MINHBACH_DOWNLOAD_TIMEOUT", "60"))
-RETRY_ENABLED = True
 RETRY_TIMES = int(os.environ.get("MINHBACH_RETRY_TIMES", "3"))
 # Let the spider see error responses, so a failing source is reported with its HTTP status.
 HTTPERROR_ALLOW_ALL = True
 
 # Development: `MINHBACH_HTTPCACHE=1 make ingest` replays what was fetched before.
 HTTPCACHE_ENABLED = os.environ.get("MINHBACH_HTTPCACHE") == "1"
-HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
 
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = os.environ.get("MINHBACH_LOG_LEVEL", "WARNING")
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {

@@ -63,6 +63,7 @@ def test_every_spider_loads_by_name_and_starts_from_settings_alone(settings, nam
     assert live.file is None and live.url == cls.live_url
 
 
+@pytest.mark.slow   # a `scrapy crawl` process per case
 @pytest.mark.parametrize("pipelines", ["none", "project"])
 def test_scrapy_crawl_by_name_writes_the_feed(tmp_path, pipelines):
     """`scrapy crawl <name> -a file=… -O out.jsonl`: what a Scrapyd job runs. The project's SQLite

@@ -2,12 +2,15 @@
 The records it gives back must be exactly enrich()'s, whichever process did each batch."""
 import copy
 
+import pytest
+
 from conftest import parse_file, shared_file
 from db import fold, store
 from db.enrich import enrich, index_text
 from scrapers.spiders.vn_news_violations import VnNewsViolationsSpider
 
 
+@pytest.mark.slow   # starts a process pool
 def test_worker_results_equal_enrich_in_this_process(monkeypatch):
     items, _ = parse_file(VnNewsViolationsSpider, shared_file("curated/vn-news/xu-phat-co-so.csv"))
     assert len(items) > 100

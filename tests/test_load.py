@@ -1,4 +1,4 @@
-"""A bounded load test on loopback against the demo site (issue 8): a mix of table, search, facet, row and
+"""A bounded load test on loopback against the demo site: a mix of table, search, facet, row and
 map requests at 64 connections, 0 errors, p99 reported. CI runs 10 s; the documented full run is
 `MINHBACH_LOAD_SECONDS=60 .venv/bin/python -m pytest -q -s tests/test_load.py`."""
 import http.client

