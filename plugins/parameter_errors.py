@@ -11,6 +11,7 @@ The answer has Datasette's error shape: JSON `{"ok": false, "error": …, "statu
 Datasette's error page for HTML, one line of text for other formats (`.csv`, `.atom`…).
 """
 import datetime
+import json
 import re
 import urllib.parse
 
@@ -38,6 +39,7 @@ QUERY_PARAMS = {
 }
 SHAPES = ("objects", "arrays", "array", "object", "arrayfirst")   # Datasette 0.65's JSON shapes
 EXTENSIONS = ("json", "csv", "atom", "geojson", "xlsx", "tsv")
+ENDINGS = tuple("." + e for e in EXTENSIONS)
 
 # Datasette's own 400 messages, in Vietnamese first.
 KNOWN = [
@@ -53,7 +55,12 @@ KNOWN = [
 
 
 class BadParameter(Exception):
-    pass
+    status = 400
+
+
+class NoSuchRecord(BadParameter):
+    """A record URL whose key has the wrong number of parts (Datasette: 500, unbound parameter)."""
+    status = 404
 
 
 def bilingual(english):
@@ -117,6 +124,8 @@ async def check_table(datasette, db, table, args, is_view):
     for value in args.get("_facet_size", []):
         if value != "max":
             check_int("_facet_size", value, 0, datasette.setting("max_returned_rows"))
+    for value in args.get("_through", []):
+        await check_through(db, table, value)
     if is_view:
         for value in args.get("_next", []):
             check_int("_next", value)
@@ -135,6 +144,21 @@ async def check_table(datasette, db, table, args, is_view):
                                    f"invalid date {value!r} (yyyy-mm-dd, dd/mm/yyyy, mm/yyyy or yyyy)")
             if lookup in NUMERIC_LOOKUPS and value.isdigit():    # Datasette makes it an int for SQLite
                 check_int(key, value)
+
+
+async def check_through(db, table, value):
+    """`_through={"table": …, "column": …, "value": …}`: a table with a foreign key to this one."""
+    try:
+        through = json.loads(value)
+        other, column = through["table"], through["column"]
+        through["value"]
+    except (ValueError, TypeError, KeyError):
+        raise BadParameter('_through phải là JSON {"table", "column", "value"} · '
+                           '_through must be JSON {"table", "column", "value"}')
+    if not (isinstance(other, str) and isinstance(column, str) and await db.table_exists(other)
+            and column in await db.table_columns(other)
+            and any(fk["other_table"] == table for fk in await db.foreign_keys_for_table(other))):
+        raise BadParameter(f"_through: không có bảng nối tới {table} · no table linking to {table} that way")
 
 
 def check_query(name, args, html):
@@ -166,6 +190,14 @@ async def problem(datasette, path, query_string):
         if value not in SHAPES:
             raise BadParameter(f"_shape không hợp lệ {value!r} · Invalid _shape {value!r} (one of {', '.join(SHAPES)})")
     parts = path.strip("/").split("/")
+    if len(parts) == 3 and parts[0] in datasette.databases:
+        db = datasette.get_database(parts[0])
+        table, key = tilde_decode(parts[1]), parts[2].rsplit(".", 1)[0] if parts[2].endswith(ENDINGS) else parts[2]
+        pks = await db.primary_keys(table) if await db.table_exists(table) else []
+        if len(pks) > 1 and len(key.split(",")) != len(pks):
+            raise NoSuchRecord(f"Không tìm thấy bản ghi: khóa gồm {len(pks)} phần ({', '.join(pks)}) · "
+                               f"Record not found: the key has {len(pks)} parts ({', '.join(pks)})")
+        return
     if len(parts) != 2 or parts[0] not in datasette.databases:
         return
     db = datasette.get_database(parts[0])
@@ -182,39 +214,42 @@ async def problem(datasette, path, query_string):
         await check_table(datasette, db, name, args, is_view)
 
 
-async def error_response(datasette, scope, receive, message):
-    """Datasette's own error shapes, status 400."""
+async def error_response(datasette, scope, receive, message, status=400):
+    """Datasette's own error shapes."""
     from datasette.utils.asgi import Request
 
     path = scope.get("path", "")
     headers = {"access-control-allow-origin": "*"} if datasette.cors else {}
-    body = {"ok": False, "error": message, "status": 400, "title": "Tham số không hợp lệ · Bad parameter"}
+    title = "Tham số không hợp lệ · Bad parameter" if status == 400 else "Không tìm thấy · Not found"
+    body = {"ok": False, "error": message, "status": status, "title": title}
     if path.endswith(".json"):
-        return Response.json(body, status=400, headers=headers)
-    if any(path.endswith("." + e) for e in EXTENSIONS):
-        return Response.text(message + "\n", status=400, headers=headers)
+        return Response.json(body, status=status, headers=headers)
+    if path.endswith(ENDINGS):
+        return Response.text(message + "\n", status=status, headers=headers)
     await datasette.invoke_startup()     # (idempotent) this wrapper can run before Datasette's router
-    html = await datasette.render_template(["400.html", "error.html"], body,
+    html = await datasette.render_template([f"{status}.html", "error.html"], body,
                                            request=Request(dict(scope, csrftoken=lambda: ""), receive))
-    return Response.html(html, status=400, headers=headers)
+    return Response.html(html, status=status, headers=headers)
 
 
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def check_parameters(scope, receive, send):
-            # (a page without parameters is checked too when it is not HTML: a feed or JSON needs them)
-            if scope["type"] == "http" and (scope.get("query_string") or "." in scope.get("path", "")[-8:]):
+            # A page without parameters is checked too when it is not HTML (a feed or JSON needs its
+            # parameters) or when it is a record (its key).
+            path = scope.get("path", "")
+            if scope["type"] == "http" and (scope.get("query_string") or path.endswith(ENDINGS) or path.count("/") >= 3):
                 try:
                     query_string = scope["query_string"].decode("utf-8")
                     await problem(datasette, scope.get("path", ""), query_string)
                 except UnicodeDecodeError:
-                    message = "Tham số không phải UTF-8 · Parameters must be UTF-8"
+                    message, status = "Tham số không phải UTF-8 · Parameters must be UTF-8", 400
                 except BadParameter as bad:
-                    message = str(bad)
+                    message, status = str(bad), bad.status
                 else:
                     return await app(scope, receive, send)
-                response = await error_response(datasette, scope, receive, message)
+                response = await error_response(datasette, scope, receive, message, status)
                 return await response.asgi_send(send)
             return await app(scope, receive, send)
         return check_parameters
