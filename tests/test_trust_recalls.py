@@ -233,6 +233,7 @@ def test_prosecution_pages_name_the_defendants_and_the_premises(datasette, demo_
     page = check_accessible(get(datasette, row_path("violations", r["id"])))
     assert f"Bị cáo bị kết án · Defendant(s) convicted {r['defendant']}" in page.body
     assert f"Nơi xảy ra vi phạm · Premises (where it happened) {r['premises']}" in page.body
+    assert "Bị cáo nêu trên đã bị tòa án kết án" in page.body and "đã xử phạt cơ sở này" not in page.body
     assert "<h1>" + r["defendant"].replace("&", "&amp;").replace("'", "&#39;") + "</h1>" in get(
         datasette, row_path("violations", r["id"]))
 
