@@ -12,6 +12,10 @@ wrapper rewrites the JSON answers of the `minhbach` tables, views and canned que
 
 Which record a row is: on a table, its primary key; on a map view, its table's `id`; on a canned
 query, `id` with the table named by its `kind` or `table_name` column, else by `QUERY_TABLES`.
+- a canned query that pages (its SQL says `limit N offset N * (…:page…)`) gets `next_url` and a
+  `Link: <…>; rel="next"` header, as table pages have, while another page holds rows: when the page
+  is full, or, where rows carry `total` (the search), while `page × N` is below a total.
+
 JSON answers are bounded (at most `max_returned_rows` rows), so rewriting one whole is cheap.
 """
 import json
@@ -32,6 +36,8 @@ VIEW_TABLES = {"map_violations": "violations", "map_listings": "listings"}
 # Canned queries whose rows are all of one table (others say it in `kind` or `table_name`).
 QUERY_TABLES = {"barcode": "recalls", "recent_recalls": "recalls", "recent_violations": "violations",
                 "province_violations": "violations"}
+# The page size of a canned query that pages with `:page` (configured in its SQL, metadata.yml).
+PAGE_SIZE = re.compile(r"\blimit\s+(\d+)\s+offset\s+\1\s*\*", re.IGNORECASE)
 TABLE_JSON = re.compile(rf"^/{DATABASE}/([^/]+)\.json$")
 ROW_JSON = re.compile(rf"^/{DATABASE}/([^/]+)/([^/]+)\.json$")
 
@@ -67,7 +73,14 @@ def linker(name):
 
     def by_kind(row):
         table = fixed or next((t for t in (row.get("kind"), row.get("table_name")) if t in PAGE_TABLES), None)
-        return row_path(table, row, ["id"]) if table else None
+        if table and row.get("id") is not None:
+            return row_path(table, row, ["id"])
+        # A feed names its entries by their page path (atom_id, see plugins/atom_feeds.py).
+        atom_id = row.get("atom_id")
+        if isinstance(atom_id, str) and atom_id.split("/")[2:3] and atom_id.split("/")[2] in PAGE_TABLES \
+                and atom_id.startswith(f"/{DATABASE}/"):
+            return atom_id
+        return None
     return by_kind
 
 
@@ -104,6 +117,32 @@ def reshape(data, shape, name, lists, link, absolute):
     return data
 
 
+def canned_query(datasette, name):
+    return (((datasette.metadata("databases") or {}).get(DATABASE) or {}).get("queries") or {}).get(name)
+
+
+def page_number(args):
+    """The page a canned query answers, as its SQL reads `:page` (not a number or below 1: page 1)."""
+    try:
+        return min(max(int((args.get("page") or ["1"])[-1]), 1), 10000)
+    except ValueError:
+        return 1
+
+
+def has_next_page(data, shape, size, page):
+    rows = data if shape == "array" else data.get("rows") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not rows:
+        return False
+    if isinstance(rows[0], dict):
+        totals = [r["total"] for r in rows if "total" in r]
+    else:
+        columns = data.get("columns") or []
+        totals = [r[columns.index("total")] for r in rows] if "total" in columns else []
+    if totals:
+        return any(isinstance(t, int) and t > page * size for t in totals)
+    return len(rows) >= size
+
+
 def target(datasette, path):
     """(name, is_row_page) of a JSON answer this wrapper rewrites, else None."""
     match = ROW_JSON.match(path)
@@ -113,8 +152,7 @@ def target(datasette, path):
     if not match:
         return None
     name = urllib.parse.unquote(match.group(1))
-    queries = (datasette.metadata("databases") or {}).get(DATABASE, {}).get("queries", {})
-    if name in PAGE_TABLES or name in VIEW_TABLES or name in queries:
+    if name in PAGE_TABLES or name in VIEW_TABLES or canned_query(datasette, name):
         return name, False
     return None
 
@@ -134,6 +172,11 @@ def asgi_wrapper(datasette):
             lists = list_columns(name) | set(args.get("_json", []))
             request = Request(scope, receive)
             link = linker(name)
+            query = canned_query(datasette, name) if not _is_row_page else None
+            size = PAGE_SIZE.search(query.get("sql", "")) if isinstance(query, dict) else None
+            size = int(size.group(1)) if size else None
+            page = page_number(args)
+            next_url = []
             start, body = None, []
 
             async def collect(message):
@@ -157,6 +200,8 @@ def asgi_wrapper(datasette):
                     pass                        # not JSON after all: sent as Datasette wrote it
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                 headers.append((b"content-length", str(len(payload)).encode()))
+                if next_url:
+                    headers.append((b"link", f'<{next_url[0]}>; rel="next"'.encode("latin-1")))
                 await send({**start, "headers": headers})
                 await send({"type": "http.response.body", "body": payload})
 
@@ -168,6 +213,12 @@ def asgi_wrapper(datasette):
                     fixed = reshape(lines, shape, name, lists, link, absolute)
                     return "\n".join(json.dumps(row) for row in fixed).encode("utf-8")
                 data = reshape(json.loads(payload), shape, name, lists, link, absolute)
+                if size and has_next_page(data, shape, size, page):
+                    pairs = [(k, v) for k, v in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
+                             if k != "page"] + [("page", str(page + 1))]
+                    next_url.append(absolute(scope["path"]) + "?" + urllib.parse.urlencode(pairs))
+                if size and isinstance(data, dict) and "rows" in data:
+                    data["next_url"] = next_url[0] if next_url else None
                 return json.dumps(data).encode("utf-8")
 
             return await app(scope, receive, collect)
