@@ -370,7 +370,8 @@ for _spec in TABLES.values():
 # finalize: the file never changes after it is built, and at a million rows each is a full scan
 # that would run into the SQL time limit on every page view.
 _GEO = """count(*) as n, sum(latitude is null or longitude is null) as missing, sum(geo_precision = 'point') as point,
-          sum(geo_precision = 'ward') as ward, sum(geo_precision = 'province') as province"""
+          sum(geo_precision = 'ward') as ward, sum(geo_precision = 'province') as province,
+          sum(geo_precision = 'street') as street, sum(geo_precision = 'town') as town"""
 SUMMARIES = {
     "summary_counts": """
         select (select count(*) from recalls where withdrawn is null) as recalls,

@@ -265,6 +265,14 @@ def test_prosecutions_keep_the_source_address_and_town_geocodes_are_not_points(d
     assert towns
 
 
+def test_map_page_counts_town_centres_apart_from_points(datasette, demo_db):
+    (towns,), = query(demo_db, "select count(*) from violations where geo_precision = 'town'")
+    (points,), = query(demo_db, "select count(*) from violations where geo_precision = 'point'")
+    assert towns
+    body = Page(get(datasette, "/ban-do")).body
+    assert f"exact point: {points} " in body and f"trung tâm thị trấn, thành phố · town centre: {towns}" in body
+
+
 def test_prosecutions_raw_file_swindon_is_a_town():
     items, _ = parse_file(GbFsaProsecutionsSpider, shared_file("raw/uk-fsa-prosecutions-2014/prosecutions.csv"))
     swindon = next(item for item in items if raw(item)["formatted_address"] == "Swindon, Swindon, Swindon, UK")
