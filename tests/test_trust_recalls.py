@@ -248,12 +248,16 @@ def test_prosecution_without_a_defendant_is_flagged_not_guessed():
 
 # ---- 9. The source's address, and precision from evidence ---------------------------------------
 
-def test_prosecutions_keep_the_source_address_and_town_geocodes_are_not_points(demo_db):
+def test_prosecutions_keep_the_source_address_and_town_geocodes_are_not_points(datasette, demo_db):
     rows = query(demo_db, "select * from violations where source = 'gb_fsa_prosecutions'")
+    api = {row["id"]: row for row in json.loads(get(
+        datasette, "/minhbach/violations.json?source=gb_fsa_prosecutions&_shape=array&_size=max"))}
+    assert set(api) == {r["id"] for r in rows}
     towns = 0
     for r in rows:
         source = raw(r)
-        assert r["address"] == source["address"]                      # not the geocoder's formatted_address
+        assert r["address"] == api[r["id"]]["address"] == source["address"]   # not the geocoder's formatted_address
+        assert api[r["id"]]["geo_precision"] == r["geo_precision"]
         geocoded = source["formatted_address"]
         full_postcode = re.search(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}\b", geocoded)
         house_number = re.match(r"[0-9]+", geocoded)
