@@ -54,6 +54,25 @@ KNOWN = [
 ]
 
 
+_shapes = {}
+
+
+async def table_shape(db, table):
+    """(is_view, columns, primary keys) of a table or view, None when there is none of that name.
+    Cached for an immutable file: every request with parameters is checked, and this never changes."""
+    key = (db.name, table)
+    if key not in _shapes:
+        is_view = bool(await db.get_view_definition(table))
+        if is_view or await db.table_exists(table):
+            shape = (is_view, await db.table_columns(table), [] if is_view else await db.primary_keys(table))
+        else:
+            shape = None
+        if db.is_mutable:
+            return shape
+        _shapes[key] = shape
+    return _shapes[key]
+
+
 class BadParameter(Exception):
     status = 400
 
@@ -106,9 +125,9 @@ def check_number(name, value, limit):
         raise BadParameter(f"{name} phải là số từ -{limit} đến {limit} · {name} must be a number from -{limit} to {limit}")
 
 
-async def check_table(datasette, db, table, args, is_view):
-    columns = set(await db.table_columns(table))
-    if not is_view and not await db.primary_keys(table):
+async def check_table(datasette, db, table, args, is_view, columns, pks):
+    columns = set(columns)
+    if not is_view and not pks:
         columns.add("rowid")     # Datasette pages and sorts a table without primary key by rowid
     sortable = set((datasette.table_metadata(db.name, table) or {}).get("sortable_columns") or columns)
     if "_sort" in args and "_sort_desc" in args:
@@ -179,7 +198,7 @@ def check_query(name, args, html):
             check_number(param, value, 90 if kind == "latitude" else 180)
 
 
-async def problem(datasette, path, query_string):
+async def problem(datasette, path, query_string, raw_path=None):
     """The bilingual reason this request's parameters are bad, or None."""
     args = urllib.parse.parse_qs(query_string, keep_blank_values=True)
     if "\x00" in query_string or any("\x00" in k or any("\x00" in v for v in vs) for k, vs in args.items()):
@@ -192,8 +211,11 @@ async def problem(datasette, path, query_string):
     parts = path.strip("/").split("/")
     if len(parts) == 3 and parts[0] in datasette.databases:
         db = datasette.get_database(parts[0])
-        table, key = tilde_decode(parts[1]), parts[2].rsplit(".", 1)[0] if parts[2].endswith(ENDINGS) else parts[2]
-        pks = await db.primary_keys(table) if await db.table_exists(table) else []
+        # Datasette splits the key of the raw path on "," ("%2C" is not a separator)
+        key = (raw_path or path).rstrip("/").rsplit("/", 1)[-1]
+        table, key = tilde_decode(parts[1]), key.rsplit(".", 1)[0] if key.endswith(ENDINGS) else key
+        shape = await table_shape(db, table)
+        pks = shape[2] if shape else []
         if len(pks) > 1 and len(key.split(",")) != len(pks):
             raise NoSuchRecord(f"Không tìm thấy bản ghi: khóa gồm {len(pks)} phần ({', '.join(pks)}) · "
                                f"Record not found: the key has {len(pks)} parts ({', '.join(pks)})")
@@ -209,9 +231,9 @@ async def problem(datasette, path, query_string):
     if await datasette.get_canned_query(db.name, name, None):
         check_query(name, args, html)
         return
-    is_view = bool(await db.get_view_definition(name))
-    if is_view or await db.table_exists(name):
-        await check_table(datasette, db, name, args, is_view)
+    shape = await table_shape(db, name)
+    if shape:
+        await check_table(datasette, db, name, args, *shape)
 
 
 async def error_response(datasette, scope, receive, message, status=400):
@@ -242,7 +264,7 @@ def asgi_wrapper(datasette):
             if scope["type"] == "http" and (scope.get("query_string") or path.endswith(ENDINGS) or path.count("/") >= 3):
                 try:
                     query_string = scope["query_string"].decode("utf-8")
-                    await problem(datasette, scope.get("path", ""), query_string)
+                    await problem(datasette, path, query_string, scope.get("raw_path", b"").decode("latin-1"))
                 except UnicodeDecodeError:
                     message, status = "Tham số không phải UTF-8 · Parameters must be UTF-8", 400
                 except BadParameter as bad:

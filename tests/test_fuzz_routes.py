@@ -99,3 +99,17 @@ def test_record_pages_never_answer_500(datasette, routes, data):
                               st.text(min_size=1, max_size=20).map(lambda t: urllib.parse.quote(t, safe=""))))
     params = data.draw(st.lists(st.tuples(st.sampled_from(SPECIAL), values), max_size=2))
     check(datasette, f"/minhbach/{name}/{key}{data.draw(st.sampled_from(['', '.json']))}", params)
+
+
+@pytest.mark.parametrize("path", [
+    # Found by the properties above (Datasette 0.65 answered 500 to each), kept as fixed cases.
+    "/minhbach/establishment_judgements/0", "/minhbach/establishment_links/%2C.json",
+    "/minhbach/establishment_judgements?_through=", "/minhbach/violations.json?fine_vnd__gt=%C2%B2",
+    "/minhbach/recalls.json?published__gt=99999999999999999999999", "/minhbach/violations.json?_timelimit=abc",
+    "/minhbach/violations?_sort=nope", "/minhbach/violations.json?_sort=id&_sort_desc=id",
+    "/minhbach/violations.json?_facet=%00", "/minhbach/map_violations.json?_next=abc",
+    "/minhbach/search_feed.atom?q=zzqxj", "/minhbach/province_violations.atom",
+])
+def test_inputs_that_once_answered_500(datasette, path):
+    response = get(datasette, path)
+    assert response.status_code < 500, (path, response.status_code, response.text[:300])
