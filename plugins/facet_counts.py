@@ -54,7 +54,8 @@ class PrecomputedColumnFacet(ColumnFacet):
         if prefix not in self.sql:
             return None
         where = self.sql.split(prefix, 1)[1].strip()
-        params = dict(self.params) if self.params else {}
+        # only the parameters the WHERE uses (a later page also carries its `_next` key's)
+        params = {k: v for k, v in (self.params or {}).items() if re.search(rf":{re.escape(k)}\b", where)}
         if not where and not params:
             return ("", "")
         match = re.fullmatch(r'where ("[^"]+"|\[[^\]]+\]|\w+) = :p0', where)   # Datasette's `exact` filter
