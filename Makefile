@@ -41,9 +41,10 @@ serve: install $(DB).inspect.json
 test: install
 	$(PY) -m pytest -q
 
-# A quick answer (well under a minute): all but the tests marked `browser` (Chromium) or `slow`.
+# A quick answer: all but the tests marked `browser` (Chromium) or `slow`, on every core (pytest-xdist;
+# each worker builds its own demo database).
 test-fast: install
-	$(PY) -m pytest -q -m "not slow and not browser"
+	$(PY) -m pytest -q -n auto -m "not slow and not browser"
 
 # Live ingest of every source, or one source from a saved response or received file:
 #   make ingest SOURCE=gb_fsa_prosecutions FILE=path/to/prosecutions.csv [FORCE=1]

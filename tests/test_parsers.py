@@ -1,23 +1,17 @@
 """scrapers.parsers: real cells from the curated press tables, explicit examples, properties."""
 import csv
 import datetime as dt
-import os
 import re
 import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.vn import mst
 
-# Same profiles as conftest.py (kept here so this file also runs on its own).
-settings.register_profile("ci", max_examples=200, deadline=None)
-settings.register_profile("full", max_examples=10_000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-from stdnum.vn import mst  # noqa: E402
-
-from scrapers.parsers import (  # noqa: E402
+# Hypothesis profiles (ci, full) are loaded by conftest.py, which pytest reads for this file too.
+from scrapers.parsers import (
     ParsedDate,
     ParsedMoney,
     extract_gtins,
