@@ -5,6 +5,7 @@ and politely (per-domain throttling) and a failure in one spider does not stop t
 import fcntl
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import sys
@@ -39,7 +40,9 @@ class _Stop:
 
     def __call__(self, signum, _frame):
         from scrapers.files import stop_reading
-        if self.signum is not None:
+        if self.signum is not None:     # a second signal: now, with the enrich worker (db/store.py)
+            for child in multiprocessing.active_children():
+                child.kill()
             os._exit(128 + signum)
         self.signum = signum
         stop_reading.set()

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from db import schema
 from db.enrich import enrich, enrich_inputs, inputs
 from db.fold import fold_ahead
+from scrapers.files import stop_reading
 
 MAX_INVALID_SHARE = 0.10   # more than 10% invalid items fails the source
 MIN_COUNT_SHARE = 0.5      # fewer than half of last time's records fails it, unless forced
@@ -86,6 +87,9 @@ class Enricher:
     def results(self):
         """{id(item): enriched record}, empty when the run stayed serial; stops the worker."""
         if self.pool is None:
+            return {}
+        if stop_reading.is_set():     # SIGTERM/SIGINT: the source fails, enriching the rest is wasted time
+            self.close()
             return {}
         self._submit()    # the last, partial batch
         out, folded = {}, {}
