@@ -62,6 +62,7 @@ def check(ds, path, params):
     assert response.status_code < 500, (url, response.status_code, response.text[:500])
 
 
+@pytest.mark.slow   # hundreds of generated requests through Datasette
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_table_routes_never_answer_500(datasette, routes, data):
@@ -75,6 +76,7 @@ def test_table_routes_never_answer_500(datasette, routes, data):
     check(datasette, f"/minhbach/{name}{data.draw(st.sampled_from(EXTENSIONS))}", params)
 
 
+@pytest.mark.slow   # hundreds of generated requests through Datasette
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_queries_feeds_and_pages_never_answer_500(datasette, routes, data):
@@ -89,6 +91,7 @@ def test_queries_feeds_and_pages_never_answer_500(datasette, routes, data):
     check(datasette, path, params)
 
 
+@pytest.mark.slow   # hundreds of generated requests through Datasette
 @settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_record_pages_never_answer_500(datasette, routes, data):
