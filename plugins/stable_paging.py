@@ -49,9 +49,11 @@ def tie_breaker(rowid, order_by_pks, descending):
     return order_by_pks
 
 
-def after_clause(token, column, descending, rowid, pks, first_param):
+def after_clause(token, table, column, descending, rowid, pks, first_param):
     """WHERE clause and params selecting the rows after `token` (`<sort value>,<key>`) in the order
-    `<column> <dir> , <tie-breaker>`. SQLite puts NULLs first ascending and last descending."""
+    `<column> <dir> , <tie-breaker>`. SQLite puts NULLs first ascending and last descending.
+    With a rowid, the value compared is the one stored in that row, not the token's text: a column
+    declared without a type keeps integers as integers, and the text "10" sorts after every number."""
     parts = token.split(",")
     components = urlsafe_components(token)
     keys = 1 if rowid else len(pks)
@@ -65,24 +67,27 @@ def after_clause(token, column, descending, rowid, pks, first_param):
         params[name] = v
         return f":{name}"
 
+    col = escape_sqlite(column)
     if rowid:
         try:
-            key = int(components[1])
+            key = param(int(components[1]))
         except ValueError:
             raise BadRequest("_next không hợp lệ · invalid _next token")
-        after_key = f"rowid {'<' if descending else '>'} {param(key)}"
+        after_key = f"rowid {'<' if descending else '>'} {key}"
+        stored = f"(select {col} from {escape_sqlite(table)} where rowid = {key})"
     else:
         after_key = table_module.compound_keys_after_sql(pks, first_param)
         for i, v in enumerate(components[1:]):
             params[f"p{first_param + i}"] = v
-    col = escape_sqlite(column)
     if value is None:
         clause = (f"({col} is null and {after_key})" if descending
                   else f"({col} is not null or ({col} is null and {after_key}))")
     else:
-        p = param(value)
+        p = stored if rowid else param(value)
+        # Ascending, `col >= v and (…)` lets SQLite start the index scan at v. Descending, the NULLs
+        # that follow every value make it an OR: the scan starts at the top (as Datasette's own).
         clause = (f"({col} < {p} or {col} is null or ({col} = {p} and {after_key}))" if descending
-                  else f"({col} > {p} or ({col} = {p} and {after_key}))")
+                  else f"({col} >= {p} and ({col} > {p} or {after_key}))")
     return clause, params
 
 
@@ -113,7 +118,7 @@ PATCHES = [
         offset = ""
         filter_where_clauses = list(where_clauses)
         if _next and (sort or sort_desc) and not is_view:
-            clause, next_params = after_clause(_next, sort or sort_desc, bool(sort_desc),
+            clause, next_params = after_clause(_next, table_name, sort or sort_desc, bool(sort_desc),
                                                stable_rowid or use_rowid, pks, len(params))
             where_clauses.append(clause)
             params.update(next_params)
