@@ -8,14 +8,24 @@ stops there too), no statement, LIKE pattern or column list beyond what a person
 query's result is capped at MAX_RESULT_BYTES as Python receives it (a row factory counting bytes),
 so a thousand rows of large values cannot build a gigabyte JSON body either.
 
+Arbitrary SQL (`/<database>?sql=`, `.json`, `.csv`) runs one query at a time per served instance:
+a query that runs into the time limit burns a core for 1.5 s, and four of them kept in flight on a
+2-core server would starve every page. Others wait (without using the CPU) up to SQL_QUEUE_SECONDS,
+then get a 429. The instance's workers share the lock through a file in $XDG_RUNTIME_DIR, which
+`make serve` makes private to each instance; elsewhere (tests, the smoke test) the lock is per process.
+
 Facts the public does not need: `fts3_tokenizer()` returns a native pointer (an address-layout leak)
 and its two-argument form registers a tokenizer: refused. `pragma_database_list().file` is the
 absolute path of the database on the server: read as NULL (Datasette's own `PRAGMA database_list`
 statement, which it needs for attached databases, is untouched).
 """
+import asyncio
+import fcntl
+import os
 import re
 import sqlite3
 import threading
+import time
 import weakref
 
 from datasette import hookimpl
@@ -112,3 +122,73 @@ def limit_connection(conn):
 @hookimpl
 def prepare_connection(conn):
     limit_connection(conn)
+
+
+SQL_QUEUE_SECONDS = 10
+BUSY = ("Máy chủ đang bận với các truy vấn SQL khác, vui lòng thử lại sau · "
+        "The server is busy with other SQL queries: try again shortly").encode()
+_ARBITRARY_SQL_PATH = re.compile(r"^/[^/]+(\.json|\.csv)?$")
+
+
+class OneAtATime:
+    """A lock over the instance's workers (a file lock), taken without blocking the event loop."""
+
+    def __init__(self, path=None):
+        self.path = path
+        self.local = asyncio.Lock()
+
+    async def acquire(self, timeout):
+        deadline = time.monotonic() + timeout
+        try:
+            await asyncio.wait_for(self.local.acquire(), timeout)
+        except asyncio.TimeoutError:
+            return None
+        if self.path is None:
+            return True
+        handle = open(self.path, "a")
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return handle
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    handle.close()
+                    self.local.release()
+                    return None
+                await asyncio.sleep(0.02)
+
+    def release(self, held):
+        if held is not True:
+            fcntl.flock(held, fcntl.LOCK_UN)
+            held.close()
+        self.local.release()
+
+
+def _instance_lock():
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
+        return OneAtATime(os.path.join(runtime, "minhbach-sql.lock"))
+    return OneAtATime()
+
+
+@hookimpl
+def asgi_wrapper():
+    def wrap(app):
+        lock = _instance_lock()
+
+        async def one_query_at_a_time(scope, receive, send):
+            if scope["type"] != "http" or b"sql=" not in scope.get("query_string", b"") \
+                    or not _ARBITRARY_SQL_PATH.match(scope.get("path", "")):
+                return await app(scope, receive, send)
+            held = await lock.acquire(SQL_QUEUE_SECONDS)
+            if held is None:
+                await send({"type": "http.response.start", "status": 429,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"retry-after", b"5")]})
+                await send({"type": "http.response.body", "body": BUSY})
+                return
+            try:
+                return await app(scope, receive, send)
+            finally:
+                lock.release(held)
+        return one_query_at_a_time
+    return wrap

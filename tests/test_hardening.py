@@ -276,3 +276,21 @@ def test_the_formula_filter_works_on_any_chunking_and_keeps_clean_rows_byte_for_
         result = "".join(cleaned.feed(chunk) for chunk in chunks) + cleaned.feed("", final=True)
         assert list(csv.reader(io.StringIO(result, newline=""))) == expected, size
         assert result.splitlines()[0] == text.splitlines()[0] and "5,\"a, \"\"quoted\"\"\",12" in result
+
+
+def test_arbitrary_sql_runs_one_query_at_a_time_and_a_long_wait_gets_a_429(datasette, monkeypatch):
+    from datasette.plugins import pm
+    sql_limits = next(m for m in pm.get_plugins() if getattr(m, "__file__", "") and m.__file__.endswith("sql_limits.py"))
+    monkeypatch.setattr(sql_limits, "SQL_QUEUE_SECONDS", 0.5)
+    slow = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000000000) "
+            "select count(*) from n")
+
+    async def both():
+        return await asyncio.gather(datasette.client.get("/minhbach.json", params={"sql": slow}),
+                                    datasette.client.get("/minhbach.json", params={"sql": "select 1"}))
+    first, second = asyncio.run(both())
+    assert first.status_code == 400 and "time limit" in first.text.lower()
+    assert second.status_code == 429 and "busy" in second.text
+    assert second.headers["retry-after"] == "5"
+    assert get(datasette, "/minhbach.json", params={"sql": "select 1"}).status_code == 200   # the lock is free again
+    assert get(datasette, "/minhbach/recalls.json?_size=1").status_code == 200                # pages never wait
