@@ -376,3 +376,28 @@ def test_the_search_pages_with_next_url_until_every_kind_is_done(datasette, demo
     truth = {(k, pk) for k in KINDS for pk in truth_ids(demo_db, k, word)}
     assert len(ids) == len(set(ids)) and set(ids) == truth
     assert pages == -(-max(len(truth_ids(demo_db, k, word)) for k in KINDS) // 20)    # no empty last page
+
+
+def test_a_kind_with_too_many_matches_pages_newest_added_first(datasette, demo_db):
+    """Above the ranking threshold (10,000 matches in the file; 5 here, on the same SQL) a kind is
+    listed by rowid, newest first, with an empty score; its total stays exact and every match
+    appears once."""
+    import yaml
+    from conftest import ROOT
+    sql = yaml.safe_load((ROOT / "metadata.yml").read_text())["databases"]["minhbach"]["queries"]["search"]["sql"]
+    assert sql.count("between 1 and 10000") == 4 and sql.count("> 10000") == 4
+    small = sql.replace("between 1 and 10000", "between 1 and 5").replace("> 10000", "> 5")
+    kind, word = busiest_word(demo_db)
+    truth = truth_ids(demo_db, kind, word)
+    rowids = dict(query(demo_db, f"select id, rowid from [{kind}]"))
+    db = datasette.get_database("minhbach")
+    seen, page = [], 1
+    while True:
+        rows = [dict(r) for r in asyncio.run(db.execute(small, {"q": word, "kind": kind, "page": str(page)})).rows]
+        if not rows:
+            break
+        assert all(r["score"] is None and r["total"] == len(truth) for r in rows)
+        seen += [r["id"] for r in rows]
+        page += 1
+    assert len(seen) == len(set(seen)) and set(seen) == truth
+    assert [rowids[i] for i in seen] == sorted((rowids[i] for i in seen), reverse=True)
