@@ -21,7 +21,6 @@ import json
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -30,6 +29,7 @@ import urllib.parse
 from pathlib import Path
 
 from common import BENCH, HOST, ROOT, get, log
+from db.serving import free_port  # common.py puts the project on sys.path
 
 PLAIN = ["/", "/minhbach/violations", "/minhbach/recalls", "/minhbach/listings.json?_size=20",
          "/minhbach/violations.json?_shape=array&_size=10", "/minhbach/search?q=sua", "/thong-ke", "/nguon",
@@ -44,12 +44,6 @@ HOSTILE = [
             "select count(*) from n"),
     ("q", " ".join(["a"] * 25_000)),
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def record_paths(db, n=200):

@@ -5,7 +5,6 @@ import importlib.util
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -15,6 +14,7 @@ import yaml
 from datasette.app import Datasette
 
 from conftest import ROOT
+from db.serving import free_port
 
 
 def plugin(name):
@@ -166,12 +166,6 @@ def test_the_map_json_has_cors_like_the_rest_of_the_api(demo_db):
 
 # ---------------------------------------------------------------- item 7: one control socket per instance
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow   # starts Gunicorn servers
 def test_each_served_instance_has_its_own_gunicorn_control_socket(demo_db, tmp_path):
     db = tmp_path / "minhbach.db"
@@ -179,7 +173,8 @@ def test_each_served_instance_has_its_own_gunicorn_control_socket(demo_db, tmp_p
     runtime = tmp_path / "tmp"
     runtime.mkdir()
     env = {**os.environ, "TMPDIR": str(runtime), "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
-    servers, ports = [], [_free_port(), _free_port()]
+    first = free_port()
+    servers, ports = [], [first, free_port(avoid={first})]
     try:
         for port in ports:
             servers.append(subprocess.Popen(["make", "--no-print-directory", "serve", f"DB={db}", f"PORT={port}",
