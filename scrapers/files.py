@@ -22,6 +22,7 @@ MAX_ROWS = 2_000_000
 MAX_COLUMNS = 16_384                       # Excel's own limit (column XFD)
 MAX_CELL_CHARS = 131_072                   # Excel holds 32,767; csv's old field limit was this
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024    # what an XLSX archive may unpack to, in all
+MAX_SHARED_STRINGS_BYTES = 256 * 1024 * 1024   # openpyxl holds every shared string in memory at once
 MAX_XLSX_MEMBERS = 10_000
 DELIMITERS = (",", ";", "\t")
 _CHUNK = 1024 * 1024
@@ -120,14 +121,19 @@ def check_archive(body):
         for member in members:
             if total + member.file_size > MAX_UNZIPPED_BYTES:
                 break
+            size = 0
             try:
                 with archive.open(member) as part:
                     while chunk := part.read(_CHUNK):
-                        total += len(chunk)
-                        if total > MAX_UNZIPPED_BYTES:
+                        size += len(chunk)
+                        if total + size > MAX_UNZIPPED_BYTES:
                             break
             except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as error:
                 raise UnreadableFile(f"cannot read the XLSX file: {error}") from error
+            total += size
+            if member.filename.lower().endswith("sharedstrings.xml") and size > MAX_SHARED_STRINGS_BYTES:
+                raise UnreadableFile(f"the XLSX file's shared strings unpack to more than "
+                                     f"{MAX_SHARED_STRINGS_BYTES // 2 ** 20:,} MB")
             if total > MAX_UNZIPPED_BYTES:
                 break
         else:

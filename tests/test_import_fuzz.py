@@ -199,3 +199,15 @@ def test_missing_columns_say_which_columns_were_found(tmp_path):
     message = str(error.value)
     assert message.startswith("file lacks the columns: Tên cơ sở ")
     assert "columns found: Ngày quyết định, Cơ quan xử phạt, Tên doanh nghiệp," in message
+
+
+def test_huge_shared_strings_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "MAX_SHARED_STRINGS_BYTES", 1024 * 1024)
+    path = write_xlsx(tmp_path / "shared.xlsx", SAMPLE_ROWS)
+    big = b"x" * (2 * 1024 * 1024)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml",
+                         b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+                         b'uniqueCount="1"><si><t>' + big + b"</t></si></sst>")
+    with pytest.raises(SourceError, match="shared strings unpack to more than 1 MB"):
+        parse_file(VnNewsViolationsSpider, path)
