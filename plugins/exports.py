@@ -31,6 +31,21 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GEOJSON_TYPE = "application/geo+json"
 
 
+class ExportError(Exception):
+    """A page of the table could not be read (e.g. it ran into the SQL time limit): the export is
+    refused with that page's status and reason rather than cut short without a word."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+
+
+def refused(error):
+    return {"status_code": error.status if 400 <= error.status < 600 else 502,
+            "content_type": "text/plain; charset=utf-8",
+            "body": f"Không xuất được tệp · Export failed: {error}\n"}
+
+
 async def table_rows(datasette, request, extension):
     """(columns, rows as dicts, capped) of the whole filtered table, following Datasette's `next`."""
     path = request.path[: -len(extension) - 1] + ".json"
@@ -42,7 +57,11 @@ async def table_rows(datasette, request, extension):
         query = keep + ([("_next", next_token)] if next_token else [])
         response = await datasette.client.get(path + "?" + urllib.parse.urlencode(query))
         if response.status_code != 200:
-            raise RuntimeError(f"{path} answered {response.status_code}")
+            try:
+                reason = response.json().get("error") or ""
+            except ValueError:
+                reason = response.text[:200]
+            raise ExportError(response.status_code, f"{len(rows):,} rows read, then: {reason}")
         data = response.json()
         columns = columns or data.get("columns") or []
         for row in data.get("rows", []):
@@ -120,7 +139,10 @@ def workbook(title, columns, rows, capped, url):
 
 
 async def render_xlsx(datasette, request, database, table, query_name, columns, rows, view_name):
-    columns, rows, capped = await rows_for(datasette, request, columns, rows, view_name, "xlsx")
+    try:
+        columns, rows, capped = await rows_for(datasette, request, columns, rows, view_name, "xlsx")
+    except ExportError as error:
+        return refused(error)
     url = request.url.replace(".xlsx", ".csv", 1)
     body = workbook(table or query_name or database, columns, rows, capped, url)
     headers = {"content-disposition": download_name(database, table, query_name, "xlsx")}
@@ -146,7 +168,10 @@ async def render_geojson(datasette, request, database, table, query_name, column
         return {"status_code": 400, "content_type": "text/plain; charset=utf-8",
                 "body": "GeoJSON chỉ có cho bảng có cột latitude và longitude (violations, listings, establishments, "
                         "map_violations, map_listings, nearby). GeoJSON needs latitude and longitude columns.\n"}
-    columns, rows, capped = await rows_for(datasette, request, columns, rows, view_name, "geojson")
+    try:
+        columns, rows, capped = await rows_for(datasette, request, columns, rows, view_name, "geojson")
+    except ExportError as error:
+        return refused(error)
     collection = {"type": "FeatureCollection", "features": [feature(r) for r in rows]}
     if capped:
         collection["truncated"] = True      # a foreign member: more rows matched than MAX_ROWS

@@ -275,7 +275,7 @@ def test_xlsx_is_capped_and_says_so(datasette, demo_db):
     module = exports_module(datasette)
     saved, module.MAX_ROWS = module.MAX_ROWS, 1500
     try:
-        response = get(datasette, "/minhbach/wards.xlsx")
+        response = get(datasette, "/minhbach/wards.xlsx?_sort_desc=ward_code")   # a URL no other test asks for
     finally:
         module.MAX_ROWS = saved
     _header, rows, about = read_xlsx(response.content)
@@ -401,3 +401,26 @@ def test_a_kind_with_too_many_matches_pages_newest_added_first(datasette, demo_d
         page += 1
     assert len(seen) == len(set(seen)) and set(seen) == truth
     assert [rowids[i] for i in seen] == sorted((rowids[i] for i in seen), reverse=True)
+
+
+def test_exports_refuse_bad_input_and_failed_pages_clearly(datasette, monkeypatch):
+    for url in ("/minhbach/violations.xlsx?_sort=nope", "/minhbach/violations.geojson?_sort=nope"):
+        response = asyncio.run(datasette.client.get(url))
+        assert response.status_code == 400, url
+    module = exports_module(datasette)
+    real_get = datasette.client.get
+
+    async def failing_second_page(path, *args, **kwargs):
+        if "_next=" in path:       # as if the second page ran into the SQL time limit
+            class Answer:
+                status_code = 400
+                text = "SQL query took too long"
+
+                def json(self):
+                    return {"ok": False, "error": "SQL query took too long"}
+            return Answer()
+        return await real_get(path, *args, **kwargs)
+    monkeypatch.setattr(datasette.client, "get", failing_second_page)
+    response = asyncio.run(real_get("/minhbach/wards.xlsx?ward__notblank=1"))   # a URL no other test asks for
+    assert response.status_code == 400 and "1,000 rows read, then: SQL query took too long" in response.text
+    assert module.MAX_ROWS == 50_000
