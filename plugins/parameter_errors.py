@@ -36,6 +36,7 @@ QUERY_PARAMS = {
     "province_violations": {"province_code": "province_code"},
     "nearby": {"lat": "latitude", "lon": "longitude"},
     "barcode": {"gtin": "gtin"},
+    "search_feed": {"q": "text"},
 }
 SHAPES = ("objects", "arrays", "array", "object", "arrayfirst")   # Datasette 0.65's JSON shapes
 EXTENSIONS = ("json", "csv", "atom", "geojson", "xlsx", "tsv")
@@ -192,7 +193,7 @@ def check_query(name, args, html):
                                f"invalid date {value!r} (yyyy-mm-dd or dd/mm/yyyy)")
         if kind == "province_code" and not re.fullmatch(r"\d{2}", value):
             raise BadParameter(f"{param} là mã tỉnh 2 chữ số, ví dụ 01 · {param} is a 2-digit province code, e.g. 01")
-        if kind == "gtin" and not re.fullmatch(r"\d{8,14}", value):
+        if kind == "gtin" and not re.fullmatch(r"\d{8,14}", re.sub(r"[\s.-]", "", value)):
             raise BadParameter(f"{param} là mã vạch 8 đến 14 chữ số · {param} is a barcode of 8 to 14 digits")
         if kind in ("latitude", "longitude"):
             check_number(param, value, 90 if kind == "latitude" else 180)
