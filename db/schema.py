@@ -413,6 +413,9 @@ JSON_LISTS = {**{table: ["quality_flags"] for table in RECORD_TABLES},
               "recalls": ["gtins", "quality_flags"], "provinces": ["old_provinces"], "versions": ["changed"]}
 # Columns a source does not set itself: the store keeps them (first seen, last seen, withdrawn).
 BOOKKEEPING = {"first_seen", "last_seen", "withdrawn"}
+# Columns finalize fills from Minh Bạch's own reviewed tables (db/authorities.csv), not from the
+# source: an ingest never compares them, so a re-run of the same input changes nothing.
+FILLED_AT_BUILD = {"authority_canonical", "authority_code"}
 
 
 def pk(table):

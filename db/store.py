@@ -198,7 +198,7 @@ def same_common_cells(old_raw, new_raw):
 def _upsert(conn, table, source, run_id, items, complete=True, enriched=None):
     seen_at = run_id
     columns = [c for c in schema.TABLES[table]["columns"]]
-    compared = [c for c in columns if c not in schema.BOOKKEEPING]
+    compared = [c for c in columns if c not in schema.BOOKKEEPING | schema.FILLED_AT_BUILD]
     existing = {row["id"]: dict(row) for row in conn.execute(f"select * from [{table}] where source = ?", [source])}
     counts = {"new": 0, "updated": 0, "unchanged": 0, "withdrawn": 0}
     rows, versions = [], []
