@@ -49,6 +49,10 @@ class SourceSpider(scrapy.Spider):
     historical = False
     cadence_days = None
     url_kind = "official"  # what a record's `url` is: official | press | portal (sources.url_kind)
+    # Class attributes that are also record columns: every record gets them unless its row sets its
+    # own (All the Places' item_attributes). The others (publisher, licence, url_kind…) describe the
+    # source and reach the `sources` table (db/build.py).
+    record_attributes = ("jurisdiction",)
 
     def __init__(self, file=None, url=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,6 +85,9 @@ class SourceSpider(scrapy.Spider):
                 yield {"_reject": f"could not read row: {type(error).__name__}: {error}", "raw": row}
                 continue
             if record is not None:
+                for column in self.record_attributes:
+                    if record.get(column) is None and getattr(self, column) is not None:
+                        record[column] = getattr(self, column)
                 self.repair(record)
                 record.setdefault("raw", row)
                 yield record
@@ -272,5 +279,4 @@ class CitedCsvSpider(CsvSpider):
             record["source_id"] = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
             record["url"] = clean(row.get("Nguồn"))
             record["notes"] = clean(row.get("Ghi chú"))
-            record["jurisdiction"] = "VN"
         return record

@@ -83,7 +83,6 @@ class EuSafetyGateSpider(CsvSpider):
         if not record["risk_class"]:
             self.flag(record, "risk_class", prefix, "alert-number prefix of unknown meaning")
         record["authority"] = record["authority"] or "Safety Gate"
-        record["jurisdiction"] = "EU"
         # Alert pages are addressed by an internal id (…/webReport/alertDetail/10118487), not by the
         # alert number: without case_url the search page is the best link we can give.
         record["url"] = record["url"] or SEARCH_PAGE

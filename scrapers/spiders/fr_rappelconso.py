@@ -109,7 +109,6 @@ class FrRappelconsoSpider(JsonSpider):
         record["notes"] = " — ".join(filter(None, (
             prose(data.get("nature_juridique_du_rappel")),
             end_text and f"Fin de la procédure de rappel : {end.iso or end_text}"))) or None
-        record["jurisdiction"] = "FR"
         record["authority"] = "RappelConso (DGCCRF / DGAL)"
         # A real publication date when the export has one; else the month of the fiche.
         self.set_date(record, "published", clean(data.get("date_de_publication")) or data.get("date_ref"))

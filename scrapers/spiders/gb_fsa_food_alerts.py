@@ -115,7 +115,6 @@ class GbFsaFoodAlertsSpider(JsonSpider):
         record["distribution"] = ", ".join(labels(row.get("country"))) or None
         record["remedy"] = " ".join(filter(None, (squash(row.get("actionTaken")),
                                                   squash(row.get("consumerAdvice"))))) or None
-        record["jurisdiction"] = "GB"
         record["authority"] = "Food Standards Agency"
         # `status` of an alert is its publication state ("Published"), not the recall's progress.
         record["status"] = "unknown"

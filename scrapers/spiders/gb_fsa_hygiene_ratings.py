@@ -72,7 +72,6 @@ class GbFsaHygieneRatingsSpider(CsvSpider):
         record["status"], record["rating_text"] = FHRS_TERMS.get(rating) or FHIS_TERMS.get(rating) or (None, None)
         if rating is not None and record["status"] is None:
             self.flag(record, "rating", rating, "not a value of the FHRS or FHIS schemes")
-        record["jurisdiction"] = "GB"
         record["authority"] = self.local_authority
         # The establishment's page on the FHRS site (a name slug may follow the id; it is optional).
         record["url"] = f"https://ratings.food.gov.uk/business/{record['source_id']}" if record["source_id"] else None

@@ -40,7 +40,6 @@ class GbFsaProsecutionsSpider(CsvSpider):
     }
 
     def post_process(self, record, row):
-        record["jurisdiction"] = "GB"
         # The party convicted is the defendant (a company or a person, often not the trading name); the
         # premises is where it happened. Several defendants sit in one cell, separated by runs of spaces.
         defendants = [part.strip() for part in re.split(r"\s{2,}", row.get("DEFENDANT") or "") if part.strip()]

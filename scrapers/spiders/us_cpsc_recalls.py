@@ -70,7 +70,6 @@ class UsCpscRecallsSpider(RssSpider):
         record["company"] = ((recalls and recalls.group("firm")) or (recalled and recalled.group("firm"))
                              or (by and by.group("imported") and by.group("name")) or None)
         record["manufacturer"] = by.group("name") if by and not by.group("imported") else None
-        record["jurisdiction"] = "US"
         record["authority"] = "CPSC"
         # The feed has neither a status nor a category: a title naming children marks a children's product.
         record["status"] = "unknown"

@@ -51,7 +51,6 @@ class UsFdaRecallsSpider(JsonSpider):
         record["product"] = " ".join(description.split()) or None
         record["title"] = f"{clean(row.get('RECALLNUM')) or 'Recall'}: {record['product'] or record['company']}"
         record["risk_class"] = f"Class {record['risk_class']}" if record["risk_class"] in ("1", "2", "3") else record["risk_class"]
-        record["jurisdiction"] = "US"
         record["authority"] = f"FDA {clean(row.get('CENTERCD')) or ''}".strip()
         record["url"] = ("https://www.accessdata.fda.gov/scripts/ires/index.cfm?Product="
                          f"{record['source_id']}" if record["source_id"] else None)

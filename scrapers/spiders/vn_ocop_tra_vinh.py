@@ -44,7 +44,6 @@ class VnOcopTraVinhSpider(JsonSpider):
 
     def post_process(self, record, row):
         record["scheme"] = "OCOP"
-        record["jurisdiction"] = "VN"
         # Records have no page of their own: the portal is the nearest official page.
         record["url"] = PORTAL
         commune = clean(row.get("address"))
