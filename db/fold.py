@@ -17,7 +17,7 @@ import re
 import unicodedata
 from typing import Optional
 
-__all__ = ["fold", "canonical", "canonical_for_index", "fold_ahead", "forget_ahead", "fts_query", "ALIASES"]
+__all__ = ["fold", "squash", "canonical", "canonical_for_index", "fold_ahead", "forget_ahead", "fts_query", "ALIASES"]
 
 # Eth (Ð/ð) is what legacy VNI/TCVN3 conversions often leave where Đ/đ belongs.
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
@@ -82,6 +82,12 @@ def _fold_slow(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_D_MAP)
     text = _drop_marks(text).casefold()
     text = _drop_marks(text)
+    return squash(text)
+
+
+def squash(text: str) -> str:
+    """Runs of whitespace (spaces, tabs, line breaks, any Unicode space) as one space, trimmed: the
+    project's one whitespace rule (parsing, folding, place names)."""
     return " ".join(text.split())
 
 

@@ -66,6 +66,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from db.fold import fold
+
 
 class Place(NamedTuple):
     """Where an address is, on the 2025 map. All fields are None when nothing was found."""
@@ -100,27 +102,7 @@ def in_vietnam(lat, lon) -> bool:
 
 
 # --------------------------------------------------------------------------- text folding
-
-def _build_fold_table():
-    table = {}
-    for cp in list(range(0x00C0, 0x0250)) + list(range(0x1E00, 0x1F00)):
-        ch = chr(cp)
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
-        if base != ch:
-            table[cp] = base.lower()
-    for cp in range(0x0300, 0x0370):            # stray combining marks
-        table[cp] = None
-    table.update({ord("đ"): "d", ord("Đ"): "d", ord("ð"): "d"})
-    return table
-
-
-_FOLD = _build_fold_table()
-
-
-def fold(text: str) -> str:
-    """Lower case, without Vietnamese diacritics ("Đắk Lắk" -> "dak lak")."""
-    return unicodedata.normalize("NFC", text).lower().translate(_FOLD)
-
+# Names fold as the search does (db/fold.py): lower case, no diacritics, đ -> d ("Đắk Lắk" -> "dak lak").
 
 def _key(text: str) -> str:
     """A name as a lookup key: folded, letters and digits only, leading zeros of numbers dropped."""
@@ -187,7 +169,7 @@ def _segments(text: str) -> tuple[list, bool]:
         fl, ac, bounds = [], [], {0}
         for piece in _DASH.split(part):
             for tok in _TOKEN.findall(piece.replace("_", " ")):
-                f = tok.translate(_FOLD)
+                f = fold(tok)
                 m = _GLUED.match(f)
                 if m:
                     fl += [m.group(1), _norm_token(m.group(2))]
@@ -770,4 +752,4 @@ def reference_rows() -> dict[str, list[dict]]:
     return {"provinces": provinces, "wards": wards, "ward_aliases": aliases}
 
 
-__all__ = ["Place", "EMPTY", "VN_LAT", "VN_LON", "fold", "in_vietnam", "locate", "reference_rows"]
+__all__ = ["Place", "EMPTY", "VN_LAT", "VN_LON", "in_vietnam", "locate", "reference_rows"]

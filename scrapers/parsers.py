@@ -32,6 +32,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache, wraps
 from typing import NamedTuple, Optional
 
+# fold: lower case, đ -> d, diacritics dropped (the search's folding), so the regexes below match
+# 'tháng', 'août'...; squash: whitespace runs as one space.
+from db.fold import fold, squash
+
 try:  # python-stdnum is a project dependency, but keep a local fallback
     from stdnum.vn import mst as _stdnum_mst
 except ImportError:  # pragma: no cover - exercised only without stdnum.vn
@@ -95,18 +99,9 @@ _MAX_LEN = 200
 
 def _clean(text: str) -> str:
     """NFC, invisible characters removed, whitespace collapsed and stripped."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return " ".join(text.split())
+    return squash(unicodedata.normalize("NFC", text).translate(_INVISIBLE))
 
 
-def _ascii_fold(text: str) -> str:
-    """Lower-case, đ -> d, diacritics dropped: lets regexes match 'tháng', 'août'...
-
-    Kept local (not db.fold) so this module has no intra-project imports.
-    """
-    text = unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFD", text.lower())
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
 
 
 def _memo_str(func):
@@ -331,8 +326,7 @@ def _date_named(f: str) -> Optional[ParsedDate]:
 
 def _parse_single_date(s: str, order: str) -> Optional[ParsedDate]:
     """One date in any supported shape, or None when the shape is not recognised."""
-    f = _ascii_fold(s).translate(_DASHES)
-    f = " ".join(f.split())
+    f = fold(s).translate(_DASHES)
     f = _TRAILING_TIME.sub("", f).strip(" ,")
     if not f:
         return None
@@ -342,7 +336,7 @@ def _parse_single_date(s: str, order: str) -> Optional[ParsedDate]:
 
 def _parse_composite_date(s: str, order: str) -> Optional[ParsedDate]:
     """Production windows ('01/2023 – 07/2024') and lists ('2019, 2020, 2022')."""
-    f = re.sub(r"^(?:tu|from|du)\s+", "", _ascii_fold(s))
+    f = re.sub(r"^(?:tu|from|du)\s+", "", fold(s))
     for splitter, flag in ((_RANGE_SPLIT, "date range"), (_LIST_SPLIT, "multiple dates")):
         parts = [p for p in splitter.split(f) if p.strip()]
         if len(parts) < 2:
@@ -395,7 +389,7 @@ def parse_date(text: Optional[str], order: str = "dmy") -> ParsedDate:
     parsed = _parse_single_date(s, order) or _parse_composite_date(s, order)
     if parsed is not None:
         return parsed
-    if _RELATIVE.search(_ascii_fold(s)):
+    if _RELATIVE.search(fold(s)):
         return ParsedDate(None, None, "relative date")
     return ParsedDate(None, None, "unreadable date")
 
@@ -546,7 +540,7 @@ def parse_money_vnd(text: Optional[str]) -> ParsedMoney:
         return EMPTY_MONEY
     if len(s) > _MAX_LEN:
         return ParsedMoney(None, None, "unreadable amount")
-    f = " ".join(_ascii_fold(s).translate(_DASHES).split()).strip(" .;:!()")
+    f = fold(s).translate(_DASHES).strip(" .;:!()")
     f = _LEAD_WORDS.sub("", f)
     note = None
     for pattern, word, meaning in _HEDGE_RES:
@@ -582,7 +576,7 @@ def money_hedge(text: Optional[str]) -> Optional[str]:
     if not s:
         return None
     s = _clean(s)
-    folded = _ascii_fold(s)
+    folded = fold(s)
     if len(folded) != len(s):   # folding changed the length: offsets would not match, keep the folded word
         match = _HEDGE_AT_START.match(folded)
         return match[1] if match else None
@@ -616,7 +610,7 @@ def parse_tax_code(text: Optional[str]) -> Optional[str]:
     s = _coerce(text)
     if not s or len(s) > _MAX_LEN:
         return None
-    f = _MST_LABEL.sub("", _ascii_fold(_clean(s)).translate(_DASHES))
+    f = _MST_LABEL.sub("", fold(_clean(s)).translate(_DASHES))
     digits = re.sub(r"[\s.\-]", "", f)
     if not re.fullmatch(r"[0-9]{10}|[0-9]{13}", digits):
         return None
