@@ -20,6 +20,8 @@ COPY plugins/ plugins/
 COPY deploy/datasette_replica.py plugins/
 COPY templates/ templates/
 COPY static/ static/
+COPY locale/ locale/
+COPY db/*.csv db/
 
 # The data last: the published file and Datasette's inspect file (table counts, hash) made from it.
 ARG DB=db/minhbach.db

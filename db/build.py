@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from db import authorities, facets, places, schema
+from db import authorities, facets, hazards, places, schema
 from db.fold import canonical_for_index, forget_ahead
 from db.store import connect
 
@@ -298,6 +298,7 @@ def finalize(path):
         conn.execute("BEGIN")
         load_reference(conn)
         authorities.apply(conn)     # canonical names from the reviewed table (db/authorities.csv)
+        hazards.apply(conn)         # harmonised hazard codes from the reviewed mapping (db/hazards.csv)
         build_establishments(conn)
         load_sources(conn)
         build_fts(conn)

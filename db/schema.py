@@ -65,6 +65,7 @@ TABLES = {
             "lots": (str, "Lot or batch numbers as published."),
             "registration_no": (str, "Registration or notification number (e.g. Vietnamese drug SĐK `VD-24891-16`)."),
             "hazard": (str, "The hazard or reason for the recall."),
+            "hazard_code": (str, "Minh Bạch's harmonised hazard code (e.g. `choking`, `listeria`, `allergen`), from the reviewed mapping db/hazards.csv of each source's own hazard or category field; empty when the source's wording is not in it."),
             "remedy": (str, "What consumers should do, or the remedy offered."),
             "risk_class": (str, "Risk class or level as the source grades it."),
             "company": (str, "Recalling firm, importer or company the source names as responsible for the product on the market; empty when the source names none."),
@@ -415,7 +416,7 @@ JSON_LISTS = {**{table: ["quality_flags"] for table in RECORD_TABLES},
 BOOKKEEPING = {"first_seen", "last_seen", "withdrawn"}
 # Columns finalize fills from Minh Bạch's own reviewed tables (db/authorities.csv), not from the
 # source: an ingest never compares them, so a re-run of the same input changes nothing.
-FILLED_AT_BUILD = {"authority_canonical", "authority_code"}
+FILLED_AT_BUILD = {"authority_canonical", "authority_code", "hazard_code"}
 
 
 def pk(table):

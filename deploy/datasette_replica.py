@@ -18,8 +18,9 @@ actor, a cookie being set) and requests carrying cookies or credentials are left
 the answers made public lose Datasette's ``Vary: Cookie, Authorization``, which stops most CDNs from
 caching anything (this site has no sign-in: an anonymous answer is everyone's answer).
 
-``/-/health`` answers 200 ``{"ok": true, "db": "<sha256>"}`` once the file answers a query, 503
-otherwise; never cached. deploy/replicas.py waits on it before putting a replica behind nginx.
+``/-/health`` (plugins/health.py, the one definition; the replica is served with the plugins directory)
+answers 200 ``{"ok": true, "db": "<sha256>"}`` once the file answers a query, 503 otherwise; never
+cached. deploy/replicas.py waits on it before putting a replica behind nginx.
 """
 import hashlib
 import json
@@ -28,7 +29,6 @@ import sys
 from pathlib import Path
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
 
 STALE = "stale-while-revalidate=60, stale-if-error=86400"
 
@@ -175,23 +175,6 @@ def asgi_wrapper(datasette):
     return wrap
 
 
-@hookimpl
-def register_routes():
-    async def health(datasette):
-        databases = _databases(datasette)
-        try:
-            if not databases:
-                raise RuntimeError("no database attached")
-            for db in databases:
-                await db.execute("select count(*) from sqlite_master")
-            body = {"ok": True, "db": databases[0].hash if len(databases) == 1 else
-                    {db.name: db.hash for db in databases}, "pid": os.getpid()}
-            status = 200
-        except Exception as error:  # the answer is the report
-            body, status = {"ok": False, "error": f"{type(error).__name__}: {error}"}, 503
-        return Response.json(body, status=status, headers={"Cache-Control": "no-store"})
-
-    return [(r"^/-/health$", health)]
 
 
 if __name__ == "__main__":
