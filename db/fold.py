@@ -17,7 +17,8 @@ import re
 import unicodedata
 from typing import Optional
 
-__all__ = ["fold", "squash", "canonical", "canonical_for_index", "fold_ahead", "forget_ahead", "fts_query", "ALIASES"]
+__all__ = ["fold", "squash", "canonical", "canonical_for_index", "fold_ahead", "forget_ahead", "fts_query", "ALIASES",
+           "PLACE_NAMES", "PREFIX_MIN", "marked_words", "exact_marks"]
 
 # Eth (Ð/ð) is what legacy VNI/TCVN3 conversions often leave where Đ/đ belongs.
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
@@ -132,6 +133,38 @@ ALIASES: tuple[tuple[tuple[str, ...], str, bool], ...] = (
     (("ubnd",), "uy ban nhan dan", True),
     (("tp",), "thanh pho", True),
 )
+# Place names written joined, as in domain names and romanised spellings ("hanoi", "danang",
+# "hochiminh"): the 63 pre-2025 provinces (the 34 of 2025 are among their names) and well-known
+# cities that are 2025 wards or special zones (tests/test_fold.py checks each against the reference
+# units). A joined form is read as the spaced name, in queries and in indexed text.
+PLACE_NAMES = (
+    "An Giang", "Bà Rịa", "Vũng Tàu", "Bà Rịa Vũng Tàu", "Bình Dương", "Bình Phước", "Bình Thuận", "Bình Định",
+    "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre", "Cao Bằng", "Cà Mau", "Cần Thơ", "Gia Lai",
+    "Hà Giang", "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hòa Bình", "Hưng Yên", "Hải Dương", "Hải Phòng", "Hậu Giang",
+    "Hồ Chí Minh", "Khánh Hòa", "Kiên Giang", "Kon Tum", "Lai Châu", "Long An", "Lào Cai", "Lâm Đồng",
+    "Lạng Sơn", "Nam Định", "Nghệ An", "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình",
+    "Quảng Nam", "Quảng Ngãi", "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Thanh Hóa", "Thái Bình",
+    "Thái Nguyên", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Tây Ninh", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
+    "Điện Biên", "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Đồng Nai", "Đồng Tháp", "Thừa Thiên Huế",
+    # cities that are 2025 wards or special zones
+    "Nha Trang", "Đà Lạt", "Hạ Long", "Hội An", "Phú Quốc", "Quy Nhơn", "Phan Thiết", "Buôn Ma Thuột",
+    "Sa Pa", "Cam Ranh", "Tuy Hòa", "Rạch Giá", "Mỹ Tho", "Biên Hòa", "Thủ Dầu Một",
+)
+
+
+def _joined_aliases():
+    out, seen = [], set()
+    for name in PLACE_NAMES:
+        tokens = fold(name).split()
+        joined = "".join(tokens)
+        if len(tokens) > 1 and joined not in seen:
+            seen.add(joined)
+            out.append(((joined,), _HCM if joined == "hochiminh" else " ".join(tokens), True))
+    out.append((("saigon",), _HCM, True))
+    return tuple(out)
+
+
+ALIASES = ALIASES + _joined_aliases()
 _ALIAS_MAP = {tokens: (expansion, replace) for tokens, expansion, replace in ALIASES}
 # _TOKEN on ASCII text: runs of [A-Za-z0-9]; every other byte becomes a space, then split (3x faster).
 _ASCII_SPLIT = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256))
@@ -237,7 +270,8 @@ def fts_query(q: Optional[str]) -> str:
     """FTS5 MATCH expression for user input: ``canonical(q, for_query=True)`` split
     into letter/digit tokens, each double-quoted (so FTS5 keywords and punctuation
     are inert), joined by spaces (implicit AND), the last one a prefix query so
-    results follow typing: ``"Đà Nan"`` -> ``'"da" "nan"*'``.
+    results follow typing: ``"Đà Nan"`` -> ``'"da" "nan"*'``; a last word shorter than
+    PREFIX_MIN letters is matched whole (``"ty"`` -> ``'"ty"'``).
 
     Input with no letters or digits gives ``'""'``, an empty phrase that FTS5 accepts
     and that matches no row.
@@ -246,5 +280,30 @@ def fts_query(q: Optional[str]) -> str:
     if not tokens:
         return '""'
     quoted = [f'"{t}"' for t in tokens]
-    quoted[-1] += "*"
+    if len(tokens[-1]) >= PREFIX_MIN:
+        quoted[-1] += "*"
     return " ".join(quoted)
+
+
+# The last word is read as a prefix (search as you type) only from this many letters: "ty" would
+# otherwise reach every word starting with ty ("TYPES", "tỷ"), drowning the word itself.
+PREFIX_MIN = 3
+
+
+def _nfc_words(text: Optional[str]) -> list[str]:
+    return _TOKEN.findall(unicodedata.normalize("NFC", text or "").casefold())
+
+
+def marked_words(q: Optional[str]) -> list[str]:
+    """The words of a query typed with diacritics (or đ), lower-cased NFC: ``"sửa xe"`` -> ``["sửa"]``."""
+    return [w for w in _nfc_words(q) if fold(w) != w]
+
+
+def exact_marks(q: Optional[str], text: Optional[str]) -> int:
+    """1 when every word the user typed with diacritics is in ``text`` as written (case aside), else 0
+    (also 0 for a query without diacritics). Ranks "sửa" above "sữa" when "sửa" was typed."""
+    words = marked_words(q)
+    if not words or not text:
+        return 0
+    have = set(_nfc_words(text))
+    return int(all(w in have for w in words))

@@ -16,16 +16,20 @@ from urllib.parse import parse_qsl
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from db.fold import canonical, fold, fts_query
+from db.fold import PREFIX_MIN, canonical, exact_marks, fold, fts_query, marked_words
 
 
 def highlight(text, query, width=0):
     """Mark the words of ``text`` that the search matched (HTML-safe): whole words, except the last
-    query word, which matches as a prefix (search as you type), as `fts_query` does."""
+    query word of PREFIX_MIN letters or more, which matches as a prefix (search as you type), as
+    `fts_query` does."""
     if not text:
         return Markup("")
     words = re.findall(r"\w+", canonical(query or "", for_query=True))
     whole, prefix = set(words[:-1]), words[-1] if words else None
+    if prefix and len(prefix) < PREFIX_MIN:
+        whole.add(prefix)
+        prefix = None
     parts, hits = [], []
     for token in re.split(r"(\w+)", str(text)):
         folded = fold(token)
@@ -89,6 +93,10 @@ def prepare_connection(conn):
     # The query as one folded phrase: the search ranks rows holding the words side by side first.
     conn.create_function("vn_phrase", 1, lambda q: " ".join(re.findall(r"\w+", canonical(q or "", for_query=True))),
                          deterministic=True)
+    # Ranking: a query typed with diacritics puts rows holding those words as typed first
+    # ("sửa" before "sữa"); vn_marked is checked first so an unaccented query reads no row text.
+    conn.create_function("vn_marked", 1, lambda q: int(bool(marked_words(q))), deterministic=True)
+    conn.create_function("vn_exact", 2, exact_marks, deterministic=True)
 
 
 @hookimpl

@@ -211,7 +211,13 @@ def test_canonical(text, for_query, expected):
 @pytest.mark.parametrize("query,expected", [
     ("Đà Nan", '"da" "nan"*'),
     ("tp.hcm", '"ho" "chi" "minh"*'),
-    ('NOT "x" OR y*', '"not" "x" "or" "y"*'),  # FTS5 syntax in input is inert
+    ('NOT "x" OR y*', '"not" "x" "or" "y"'),  # FTS5 syntax in input is inert
+    ("ty", '"ty"'),                  # a last word under 3 letters is matched whole, not as a prefix
+    ("cong ty", '"cong" "ty"'),
+    ("sua", '"sua"*'),
+    ("hanoi", '"ha" "noi"*'),        # place names written joined
+    ("DaNang", '"da" "nang"*'),
+    ("hochiminh", '"ho" "chi" "minh"*'),
     ("", '""'),
     ("   ", '""'),
     ("?!.,;-", '""'),
@@ -254,3 +260,25 @@ def test_fts_query_never_breaks_fts5(text):
 def test_fast_fold_path_equals_the_slow_path(text):
     from db.fold import _fold_slow
     assert fold(text) == _fold_slow(text)
+
+
+def test_joined_place_names_are_real_places():
+    """Every name in PLACE_NAMES is a pre-2025 province, a 2025 province or a 2025 ward (the reference
+    units of vietnamadminunits), so a joined form always stands for a real place."""
+    from db.fold import PLACE_NAMES
+    from db.places import _data
+    D = _data()
+    known = {fold(p["short"]) for p in D.provinces.values()} | {fold(p["short"]) for p in D.old_provinces.values()}
+    known |= {fold(w["short"]) for w in D.wards.values()}
+    known |= {part.strip() for name in list(known) for part in name.split(" - ")}
+    known.add(fold("Thừa Thiên Huế"))          # the province's name before it became Huế city
+    known.add(fold("Bà Rịa Vũng Tàu"))
+    assert [n for n in PLACE_NAMES if fold(n) not in known] == []
+
+
+def test_exact_marks():
+    from db.fold import exact_marks, marked_words
+    assert marked_words("Sửa xe") == ["sửa"] and marked_words("sua xe") == []
+    assert exact_marks("sửa", "Cơ sở SỬA chữa") == 1
+    assert exact_marks("sửa", "Sữa rửa mặt") == 0
+    assert exact_marks("sua", "sửa") == 0        # an unaccented query ranks nothing first

@@ -54,3 +54,75 @@ def test_province_facet_on_every_placed_list(datasette):
     for table in ("violations", "listings", "establishments"):
         data = asyncio.run(datasette.client.get(f"/minhbach/{table}.json?_facet=province_code&_size=0")).json()
         assert data["facet_results"]["province_code"]["results"], table
+
+
+# ---- issue 17, item 5: short prefixes, typed diacritics, joined place names (truth: FTS and SQL)
+
+def fts_ids(demo_db, table, match):
+    import sqlite3
+    conn = sqlite3.connect(demo_db)
+    try:
+        return sorted(str(r[0]) for r in conn.execute(
+            f"select t.id from {table}_fts f join {table} t on t.rowid = f.rowid where {table}_fts match ?", (match,)))
+    finally:
+        conn.close()
+
+
+def unified(datasette, q, kind):
+    response = asyncio.run(datasette.client.get(f"/minhbach/search.json?q={quote(q)}&kind={kind}&_shape=array"))
+    assert response.status_code == 200, response.text[:300]
+    return response.json()
+
+
+def test_a_two_letter_word_is_not_a_prefix(datasette, demo_db):
+    """"ty" finds the word ty (công ty), not every word starting with ty (TYPES, tỷ)."""
+    whole = fts_ids(demo_db, "recalls", '"ty"')
+    prefixed = fts_ids(demo_db, "recalls", '"ty"*')
+    assert set(prefixed) > set(whole), "the demo data should hold words starting with ty"
+    rows = unified(datasette, "ty", "recalls")
+    assert rows and rows[0]["total"] == len(whole)
+    assert {r["id"] for r in rows} <= set(whole)
+    # from three letters the last word is a prefix again (search as you type)
+    assert unified(datasette, "typ", "recalls")[0]["total"] == len(fts_ids(demo_db, "recalls", '"typ"*'))
+
+
+@pytest.mark.parametrize("joined,spaced", [("hanoi", "ha noi"), ("danang", "da nang"), ("HaNoi", "Hà Nội"),
+                                           ("hochiminh", "Hồ Chí Minh"), ("saigon", "Sài Gòn")])
+def test_joined_place_names_find_the_place(datasette, joined, spaced):
+    for table in ("violations", "listings", "establishments"):
+        assert ids(datasette, f"/minhbach/{table}.json?_search={quote(joined)}&_size=max&_shape=arrays") == \
+            ids(datasette, f"/minhbach/{table}.json?_search={quote(spaced)}&_size=max&_shape=arrays"), table
+    found = ids(datasette, f"/minhbach/search.json?q={quote(joined)}&_shape=arrays")
+    assert found and found == ids(datasette, f"/minhbach/search.json?q={quote(spaced)}&_shape=arrays")
+
+
+TEXTS = {"recalls": "title, product, brand, hazard, company", "violations": "establishment, violation, address, sanction",
+         "listings": "product, holder, address, rating", "establishments": "name, address"}
+
+
+@pytest.mark.parametrize("typed", ["sửa", "sữa", "phạt"])
+def test_typed_diacritics_rank_first(datasette, demo_db, typed):
+    """Within each kind, the rows holding the word as typed (accents and all) come before those holding
+    it only under another accent ("sửa" before "sữa")."""
+    import sqlite3
+    import unicodedata
+    from db.fold import fold
+    conn = sqlite3.connect(demo_db)
+    mixed = 0
+    try:
+        for kind, columns in TEXTS.items():
+            rows = unified(datasette, typed, kind)
+            if not rows or rows[0]["total"] > 20:
+                continue
+            exact = []
+            for r in rows:
+                text = " ".join(v or "" for v in conn.execute(f"select {columns} from {kind} where id = ?", (r["id"],)).fetchone())
+                words = unicodedata.normalize("NFC", text).casefold().split()
+                words = {w.strip(".,;:()[]\"'“”") for w in words}
+                exact.append(typed in words)
+            assert exact == sorted(exact, reverse=True), (kind, exact)
+            mixed += len(set(exact)) == 2
+    finally:
+        conn.close()
+    if typed in ("sửa", "sữa"):
+        assert mixed, "the demo data should hold both sửa and sữa in one kind"
