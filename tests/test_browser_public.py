@@ -1,0 +1,115 @@
+"""The public pages of issue 17 in Debian's Chromium at 375 px and 1280 px: a shopper's tasks, one h1,
+no horizontal scroll, WCAG AA text contrast, ≤ 100 KB of compressed HTML; screenshots in tests/artifacts/."""
+import gzip
+import sqlite3
+import urllib.request
+
+import pytest
+
+from test_browser import ARTIFACTS, CHROMIUM, CONTRAST_JS, serve  # noqa: F401  (fixtures below reuse its server)
+
+pytestmark = [pytest.mark.browser]
+WIDTHS = [375, 1280]
+PAGES = {"home": "/", "thu-hoi": "/thu-hoi", "xu-phat": "/xu-phat", "xep-hang": "/xep-hang-chung-nhan",
+         "thu-hoi-en": "/thu-hoi?lang=en", "404": "/khong-co-trang-nay", "home-en": "/?lang=en"}
+
+
+@pytest.fixture(scope="module")
+def site(demo_db):
+    process, base = serve(demo_db)
+    yield base
+    process.terminate()
+    process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=WIDTHS)
+def page(browser, request):
+    context = browser.new_context(viewport={"width": request.param, "height": 900}, is_mobile=request.param < 500)
+    page = context.new_page()
+    page.width = request.param
+    yield page
+    context.close()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"public-{name}-{page.width}.png"), full_page=True)
+
+
+def check_page(page, name):
+    assert page.locator("h1").count() == 1, name
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.width + 1, name
+    assert page.evaluate(CONTRAST_JS) == [], name
+    shot(page, name)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_fits_is_readable_and_small(site, page, name):
+    page.goto(site + PAGES[name])
+    check_page(page, name)
+    request = urllib.request.Request(site + PAGES[name], headers={"Accept-Encoding": "gzip"})
+    try:
+        response = urllib.request.urlopen(request)
+    except urllib.error.HTTPError as error:   # the 404 page
+        response = error
+    body = response.read()
+    assert response.headers.get("Content-Encoding") == "gzip"
+    assert len(body) <= 100_000
+    gzip.decompress(body)
+
+
+@pytest.mark.parametrize("q", ["sữa", "sua"])
+def test_search_a_product_with_and_without_diacritics(site, page, q):
+    page.goto(site + "/thu-hoi")
+    page.fill("main input[name=q]", q)
+    page.press("main input[name=q]", "Enter")
+    page.wait_for_load_state("networkidle")
+    assert "/thu-hoi?" in page.url
+    cards = page.locator(".public-cards li")
+    assert cards.count() > 0
+    check_page(page, "search-" + ("marked" if q == "sữa" else "plain"))
+
+
+def test_open_a_recall_from_the_list(site, page, demo_db):
+    page.goto(site + "/thu-hoi?jurisdiction=VN")
+    first = page.locator(".public-cards li a").first
+    title = first.inner_text().rstrip("…")
+    first.click()
+    page.wait_for_load_state("networkidle")
+    assert "/minhbach/recalls/" in page.url
+    assert title[:40] in page.locator("body").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.width + 1
+    shot(page, "recall-from-list")
+
+
+def test_open_a_penalised_business(site, page, demo_db):
+    conn = sqlite3.connect(demo_db)
+    (n,), = conn.execute("select count(*) from violations where establishment_id is not null").fetchall()
+    conn.close()
+    assert n > 0
+    page.goto(site + "/xu-phat")
+    page.locator(".public-cards a.more").first.click()
+    page.wait_for_load_state("networkidle")
+    assert "/minhbach/establishments/" in page.url
+    assert page.locator("h1").count() == 1
+    shot(page, "business-from-list")
+
+
+def test_switch_to_english(site, page):
+    page.goto(site + "/thu-hoi")
+    page.click("nav.site-nav a[hreflang=en]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Product recalls and warnings"
+    page.click("nav.site-nav a[hreflang=vi]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Thu hồi, cảnh báo sản phẩm"
