@@ -77,7 +77,7 @@ class Place(NamedTuple):
     ward: str | None = None            # full official 2025 name ("Phường Hồng Hà")
     latitude: float | None = None
     longitude: float | None = None
-    geo_precision: str | None = None   # 'point' | 'ward' | 'province' | None
+    geo_precision: str | None = None   # 'point' | 'ward' | 'district' | 'province' | None
 
 
 EMPTY = Place()
@@ -443,8 +443,33 @@ class _Data:
                     add(self.new_ward_lex[w["province"]], k, wc)
                     add(self.new_ward_nat, k, wc)
 
+        self._district_centres = {}
+
         self.all_keys = frozenset(self.prov_lex) | frozenset(self.dist_lex) \
             | frozenset(self.old_ward_nat) | frozenset(self.new_ward_nat)
+
+
+def _district_centre(self, district):
+    """(latitude, longitude, 2025 province code) of an old district: the mean of the centroids of the
+    2025 wards its old wards (with a ward code, as in ``ward_aliases``) went into, or Nones."""
+    centre = self._district_centres.get(district)
+    if centre is None:
+        pk, dk = district
+        codes = {wc for (opk, odk, _wk), w in self.old_wards.items() if (opk, odk) == district and w["code"]
+                 for wc in w["targets"]}
+        points = [(self.wards[wc]["lat"], self.wards[wc]["lon"]) for wc in codes
+                  if self.wards[wc]["lat"] is not None and self.wards[wc]["lon"] is not None]
+        provinces = {self.wards[wc]["province"] for wc in codes}
+        if points and len(provinces) == 1:
+            centre = (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points),
+                      provinces.pop())
+        else:
+            centre = (None, None, None)
+        self._district_centres[district] = centre
+    return centre
+
+
+_Data.district_centre = _district_centre
 
 
 def _province_names(p) -> list:
@@ -603,20 +628,28 @@ def _national(D: _Data, mentions, plain: bool):
     return None, None
 
 
-def _ward_of(D: _Data, pc: str, olds: set, mentions, skip, old_style: bool, plain: bool):
-    """The 2025 ward named by the address, or None."""
-    usable = [m for m in mentions if m is not skip and m.cls not in ("province", "suffix")
-              and not (m.cls == "city" and m.key in D.city_keys)]
-    # The rightmost pre-2025 district in one of the candidate old provinces.
-    district, dpos, dold = None, None, False
+def _usable(D: _Data, mentions, skip):
+    return [m for m in mentions if m is not skip and m.cls not in ("province", "suffix")
+            and not (m.cls == "city" and m.key in D.city_keys)]
+
+
+def _district_of(D: _Data, olds: set, usable, plain: bool):
+    """(candidate old districts, position, marked "(cũ)") of the rightmost pre-2025 district in one
+    of the candidate old provinces, or (None, None, False)."""
     for m in reversed(usable):
         if m.cls in ("district", "city", "bare") and m.key in D.dist_lex:
             cands = [d for d in D.dist_lex[m.key] if d[0] in olds]
             if cands:
-                district = _prefer(cands, m, lambda d: D.old_districts[d]["type"],
-                                   lambda d: D.old_districts[d]["acc"], plain)
-                dpos, dold = m.pos, m.old
-                break
+                return _prefer(cands, m, lambda d: D.old_districts[d]["type"],
+                               lambda d: D.old_districts[d]["acc"], plain), m.pos, m.old, m
+    return None, None, False, None
+
+
+def _ward_of(D: _Data, pc: str, olds: set, mentions, skip, old_style: bool, plain: bool):
+    """The 2025 ward named by the address, or None."""
+    usable = _usable(D, mentions, skip)
+    # The rightmost pre-2025 district in one of the candidate old provinces.
+    district, dpos, dold, _m = _district_of(D, olds, usable, plain)
     new_lex = D.new_ward_lex[pc]
     for m in reversed(usable):
         if m.cls not in ("ward", "bare") or (dpos is not None and m.pos >= dpos):
@@ -656,7 +689,8 @@ def _province_cell(province: str) -> tuple:
 
 @lru_cache(maxsize=200_000)
 def _locate_text(address: str | None, province: str | None) -> tuple:
-    """(province code, ward code) for an address and a province cell."""
+    """(province code, ward code, old district key or None) for an address and a province cell: the
+    district only when no ward was found and the address names exactly one pre-2025 district."""
     D = _data()
     mentions, plain = _mentions(address, D) if address else ([], True)
     pc, olds, am = None, None, None
@@ -668,11 +702,12 @@ def _locate_text(address: str | None, province: str | None) -> tuple:
         pc, olds = apc, aolds
     elif apc == pc and aolds:
         olds = aolds          # the address names the old province more precisely
+    national = pc is None
     if pc is None:
         pc, olds = _national(D, mentions, plain)
         am = None
     if pc is None:
-        return None, None
+        return None, None, None
     # A pre-2025 province name ("Trà Vinh", "Bình Dương") means a pre-2025 address.
     old_style = bool(olds)
     olds = (olds & D.old_provs_of[pc]) if olds else set()
@@ -680,7 +715,15 @@ def _locate_text(address: str | None, province: str | None) -> tuple:
     wc = _ward_of(D, pc, olds, mentions, am, old_style, plain)
     if wc is not None and D.wards[wc]["province"] != pc:
         wc = None
-    return pc, wc
+    district = None
+    if wc is None:
+        cands, _pos, _old, m = _district_of(D, olds, _usable(D, mentions, am), plain)
+        # A bare name ("Hoài Đức") is a district only beside a named province; a bare number never.
+        typed = m is not None and m.cls != "bare"
+        if cands and len(cands) == 1 and D.district_centre(cands[0])[2] == pc and (
+                typed or (not national and not m.key.isdigit())):
+            district = cands[0]
+    return pc, wc, district
 
 
 def _clean(value):
@@ -698,19 +741,25 @@ def locate(address: str | None, province: str | None = None, latitude=None, long
     ``address`` as published (pre- or post-2025 names, "(cũ)" marks); ``province`` a separate
     province cell ("TP HCM", "Trà Vinh", ...), which takes precedence over a province read
     from the address. ``latitude``/``longitude`` are used ('point') only when inside Vietnam;
-    otherwise the ward centroid ('ward') or the province centroid ('province'). Never raises.
+    otherwise the ward centroid ('ward'); for an address naming a pre-2025 district but no ward that
+    can be placed, the centre of the 2025 wards its old wards went into ('district': the mean of
+    their centroids, as ``ward_aliases`` and ``wards`` give them); else the province centroid
+    ('province'). Never raises.
     """
     D = _data()            # a missing package is an error worth raising
     try:
-        pc, wc = _locate_text(_clean(address), _clean(province))
+        pc, wc, district = _locate_text(_clean(address), _clean(province))
     except Exception:      # arbitrary text must never break a build
-        pc, wc = None, None
+        pc, wc, district = None, None, None
     p = D.provinces[pc] if pc else None
     w = D.wards[wc] if wc else None
     if latitude is not None and longitude is not None and in_vietnam(latitude, longitude):
         lat, lon, precision = float(latitude), float(longitude), "point"
     elif w:
         lat, lon, precision = w["lat"], w["lon"], "ward"
+    elif district:
+        lat, lon, _pc = D.district_centre(district)
+        precision = "district"
     elif p:
         lat, lon, precision = p["lat"], p["lon"], "province"
     else:

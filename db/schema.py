@@ -43,7 +43,7 @@ PLACE = {
     "ward": (str, "2025 ward/commune name."),
     "latitude": (float, "Latitude (WGS84): the source's point, else the ward's or province's centroid."),
     "longitude": (float, "Longitude (WGS84)."),
-    "geo_precision": (str, "How precise the coordinates are: `point`, `street`, `town`, `ward` or `province` (from the evidence: a full postcode or house number is a point, a street name a street, a town name only a town)."),
+    "geo_precision": (str, "How precise the coordinates are: `point`, `street`, `town`, `ward`, `district` or `province` (from the evidence: a full postcode or house number is a point, a street name a street, a town name only a town, a pre-2025 district alone the centre of the 2025 wards it became)."),
 }
 
 ID_DESCRIPTION = ("Establishment key, by evidence only: `tax:<tax code>`; the source's premises id `fhrs:<FHRS id>`; "
@@ -372,7 +372,8 @@ for _spec in TABLES.values():
 # that would run into the SQL time limit on every page view.
 _GEO = """count(*) as n, sum(latitude is null or longitude is null) as missing, sum(geo_precision = 'point') as point,
           sum(geo_precision = 'ward') as ward, sum(geo_precision = 'province') as province,
-          sum(geo_precision = 'street') as street, sum(geo_precision = 'town') as town"""
+          sum(geo_precision = 'street') as street, sum(geo_precision = 'town') as town,
+          sum(geo_precision = 'district') as district"""
 SUMMARIES = {
     "summary_counts": """
         select (select count(*) from recalls where withdrawn is null) as recalls,

@@ -42,16 +42,18 @@ HCM_SPELLINGS = ["TP HCM", "TP.HCM", "TPHCM", "TP. Hồ Chí Minh", "Thành ph�
     # old-style HCM address without a province at all: "quận 3" exists only in HCM
     ("459B Nguyễn Đình Chiểu, phường 5, quận 3", None,
      ("79", "Thành phố Hồ Chí Minh", "27154", "Phường Bàn Cờ", "ward")),
-    # an old ward divided between several 2025 wards: the province only, honestly
+    # an old ward divided between several 2025 wards: no ward, the centre of the old district's wards
     ("73 đường Trần Duy Hưng, phường Trung Hòa, quận Cầu Giấy, TP Hà Nội", "Hà Nội",
-     ("01", "Thành phố Hà Nội", None, None, "province")),
+     ("01", "Thành phố Hà Nội", None, None, "district")),
     # post-2025 ward named next to its old district marked "(cũ)"
     ("ngõ 89 phố Đàm Quang Trung, phường Long Biên, quận Long Biên (cũ), TP Hà Nội", "Hà Nội",
      ("01", "Thành phố Hà Nội", "00145", "Phường Long Biên", "ward")),
     # 2025 ward whose name carries a dash, written with an en dash
     ("phường Cam Ly – Đà Lạt", "Lâm Đồng", ("68", "Tỉnh Lâm Đồng", "24787", "Phường Cam Ly - Đà Lạt", "ward")),
-    # a bare old district name only: the province
-    ("Quảng Xương", "Thanh Hóa", ("38", "Tỉnh Thanh Hóa", None, None, "province")),
+    # a bare old district name beside a province cell: the old district
+    ("Quảng Xương", "Thanh Hóa", ("38", "Tỉnh Thanh Hóa", None, None, "district")),
+    # a bare number is no district without its type word
+    ("H1", None, (None, None, None, None, None)),
     # island district that became one special zone
     ("thị trấn Dương Đông, huyện Phú Quốc, tỉnh Kiên Giang", "Kiên Giang",
      ("91", "Tỉnh An Giang", "31078", "Đặc khu Phú Quốc", "ward")),
@@ -169,7 +171,7 @@ def test_garbage_gives_empty_place(address, province):
 def test_never_raises(text):
     place = locate(text)
     assert isinstance(place, Place)
-    assert place.geo_precision in (None, "point", "ward", "province")
+    assert place.geo_precision in (None, "point", "ward", "district", "province")
 
 
 @settings(max_examples=200, deadline=None)
@@ -246,7 +248,8 @@ def test_curated_rows():
           f"ward level among rows with an address: {ward_of_addressed}/{len(with_address)} "
           f"({ward_of_addressed / len(with_address):.1%})")
     assert with_province / len(named) >= 0.95
-    assert at_ward + at_province == with_province
+    at_district = sum(1 for pl in places if pl.geo_precision == "district")
+    assert at_ward + at_district + at_province == with_province
     assert at_ward / len(named) >= 0.35
     assert ward_of_addressed / len(with_address) >= 0.5
     # the cell's province is kept: the address never moves a row to another province
