@@ -4,6 +4,7 @@
   (ids contain ':' and '/', e.g. ``eu_safety_gate:A12/01477/23`` → ``eu_safety_gate~3AA12~2F01477~2F23``).
 - ``canned(name, params)``: rows of a canned query of metadata.yml, so a page shows exactly what the
   query's JSON API returns (the SQL lives in one place).
+- ``page_sql(name, params)``: rows of one of the pages' own queries, by name (db/page_sql.py).
 - filters ``from_json`` (a JSON cell as a list, [] when empty or unreadable), ``vn_date`` (ISO →
   dd/mm/yyyy at the precision published), ``vnd`` (90000000 → 90.000.000) and ``days_after`` (whole
   days from a published date to a date-time, as SQLite's julianday difference); test ``web_url``
@@ -15,6 +16,8 @@ import json
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
+
+from db.page_sql import PAGE_SQL
 
 DATABASE = "minhbach"
 
@@ -79,4 +82,7 @@ def extra_template_vars(datasette):
         query = await datasette.get_canned_query(database, name, None)
         return (await datasette.get_database(database).execute(query["sql"], params or {})).rows
 
-    return {"row_url": row_url, "canned": canned}
+    async def page_sql(name, params=None, database=DATABASE):
+        return (await datasette.get_database(database).execute(PAGE_SQL[name], params or {})).rows
+
+    return {"row_url": row_url, "canned": canned, "page_sql": page_sql}
