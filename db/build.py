@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlite_utils
 
 from db import authorities, facets, hazards, places, schema
+from db import corrections
 from db.fold import canonical_for_index, forget_ahead
 from db.store import connect
 
@@ -297,6 +298,7 @@ def finalize(path):
     try:
         conn.execute("BEGIN")
         load_reference(conn)
+        corrections.apply(conn)     # reviewed corrections (db/corrections.csv): the earlier version kept in `versions`
         authorities.apply(conn)     # canonical names from the reviewed table (db/authorities.csv)
         hazards.apply(conn)         # harmonised hazard codes from the reviewed mapping (db/hazards.csv)
         build_establishments(conn)

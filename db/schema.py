@@ -203,6 +203,22 @@ TABLES = {
         required={"left_id", "right_id", "judgement"},
         fts=[], indexes=[],
     ),
+    "corrections": dict(
+        columns={
+            "table_name": (str, "Table of the corrected record (`recalls`, `violations`, `listings`)."),
+            "record_id": (str, "The corrected record's `id`."),
+            "column_name": (str, "The column corrected."),
+            "source_value": (str, "The value as the source published it (kept: the record's page shows both)."),
+            "corrected_value": (str, "The value after the correction (empty: none)."),
+            "reason": (str, "Why it was corrected."),
+            "date": (str, "Date of the correction (ISO); the record's earlier version is in `versions` as run `correction:<date>`."),
+            "reviewer": (str, "Who reviewed the evidence."),
+            "evidence_url": (str, "The document the correction relies on."),
+        },
+        pk=("table_name", "record_id", "column_name", "date"),
+        required={"table_name", "record_id", "column_name", "date"},
+        fts=[], indexes=[["record_id"]],
+    ),
     "provinces": dict(
         columns={
             "province_code": (str, "2025 province code, 2 digits."),

@@ -81,16 +81,38 @@ def cases(demo_db):
                              "(select province_code from violations where province_code is not null) limit 1").fetchone()
         word = re.findall(r"\w{4,}", conn.execute("select folded from violations_fts limit 1").fetchone()[0])[0]
         first = conn.execute("select min(substr(first_seen, 1, 10)) from violations").fetchone()[0]
+        # the follow feeds (issue 18): a business, a tax code, a barcode, a brand, a kind, listings of a province
+        business = conn.execute("select establishment_id from (select establishment_id from violations where withdrawn is null "
+                                "union all select establishment_id from listings where withdrawn is null "
+                                "union all select establishment_id from recalls where withdrawn is null) "
+                                "where establishment_id in (select id from establishments) "
+                                "group by 1 order by count(*) desc, 1 limit 1").fetchone()[0]
+        tax_code = conn.execute("select e.tax_code from establishments e join violations v on v.establishment_id = e.id "
+                                "where e.tax_code is not null and v.withdrawn is null limit 1").fetchone()[0]
+        gtin = conn.execute("select g.value from recalls r join json_each(r.gtins) g where r.withdrawn is null limit 1").fetchone()[0]
+        brand = conn.execute("select brand from recalls where withdrawn is null and brand <> '' limit 1").fetchone()[0]
+        kind = conn.execute("select kind from recalls where withdrawn is null group by 1 order by count(*) desc limit 1").fetchone()[0]
+        listed = conn.execute("select province_code from listings where withdrawn is null and province_code is not null "
+                              "group by 1 order by count(*) desc limit 1").fetchone()[0]
+        unlisted = conn.execute("select province_code from provinces where province_code not in "
+                                "(select province_code from listings where province_code is not null) limit 1").fetchone()
     known = {
         "province_code": [({"province_code": busy}, True)] + ([({"province_code": quiet[0]}, False)] if quiet else []),
         "q": [({"q": word}, True), ({"q": "zzqxj"}, False), ({"q": "sữa"}, None)],
         "since": [({"since": first}, True), ({"since": "01/01/2100"}, False), ({"since": "2100"}, False)],
+        "establishment_id": [({"establishment_id": business}, True)],
+        "tax_code": [({"tax_code": tax_code}, True)],
+        "gtin": [({"gtin": gtin}, True), ({"gtin": "00000000"}, False)],
+        "brand": [({"brand": brand}, True), ({"brand": "zzqxj"}, False)],
+        "kind": [({"kind": kind}, True)],
     }
+    per_query = {"province_listings": [({"province_code": listed}, True)]
+                 + ([({"province_code": unlisted[0]}, False)] if unlisted else [])}
     found = {}
     for name in FEED_QUERIES:
         params = sorted(set(re.findall(r":(\w+)", QUERIES[name]["sql"])) - {"page"})   # page: optional paging
         assert len(params) <= 1 and all(p in known for p in params), (name, params, "add cases for this feed")
-        found[name] = known[params[0]] if params else [({}, True)]
+        found[name] = per_query.get(name) or (known[params[0]] if params else [({}, True)])
     return found
 
 
@@ -100,6 +122,7 @@ def feed_url(name, params):
 
 def test_there_are_feeds():
     assert {"recent_recalls", "recent_violations", "province_violations", "search_feed", "changes"} <= set(FEED_QUERIES)
+    assert {"establishment_feed", "tax_code_feed", "barcode_feed", "brand_feed", "province_listings", "kind_recalls"} <= set(FEED_QUERIES)
 
 
 @pytest.mark.parametrize("name", FEED_QUERIES)
@@ -113,8 +136,11 @@ def test_every_listed_feed_is_valid_empty_or_not(datasette, cases, name):
         rows = get(datasette, path.replace(".atom", ".json", 1) + ("&" if params else "?") + "_shape=array").json()
         assert len(entries) == len(rows), path
         for key, value in params.items():   # the title names what is followed: the keyword, the date
-            shown = re.findall(r"\d{4}", value)[0] if key == "since" else "" if key == "province_code" else value
+            shown = re.findall(r"\d{4}", value)[0] if key == "since" else "" if key in ("province_code", "establishment_id") else value
             assert shown in title_of(response), (path, title_of(response))
+        if "establishment_id" in params:    # ... a business by its name
+            assert get(datasette, "/minhbach/establishments.json?_shape=array&id=" + urllib.parse.quote(
+                params["establishment_id"])).json()[0]["name"] in title_of(response)
         if "province_code" in params:       # ... and the province by its name
             assert get(datasette, "/minhbach/provinces.json?_shape=array&province_code=" +
                        params["province_code"]).json()[0]["province"] in title_of(response)
