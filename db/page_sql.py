@@ -7,6 +7,30 @@ are no API of their own. Each reads a summary table or an indexed column: no ful
 """
 
 PAGE_SQL = {
+    # the home page
+    "counts": "select * from summary_counts",
+    "latest_vn_recalls": """
+        select id, coalesce(title, product) as name, published, authority, status, kind from recalls
+        where jurisdiction = 'VN' and withdrawn is null order by published desc limit 8""",
+    "latest_vn_violations": """
+        select id, establishment, decided, province, violation, fine_vnd, fine_qualifier from violations
+        where jurisdiction = 'VN' and withdrawn is null order by decided desc limit 8""",
+    "latest_foreign_recalls": """
+        select id, coalesce(title, product) as name, published, jurisdiction, kind, hazard_code, risk_class from recalls
+        where jurisdiction != 'VN' and withdrawn is null order by published desc limit 8""",
+    "freshness": """
+        select source, publisher, jurisdiction, rows, last_good_run, last_checked, newest_record, historical,
+               cadence_days, overdue from sources order by jurisdiction = 'VN' desc, source""",
+    # /gan-toi
+    "ward": "select ward_code, ward, province, province_code, latitude, longitude from wards where ward_code = :w",
+    "provinces": "select province_code, province from provinces order by province",
+    "wards_of_province": "select ward_code, ward from wards where province_code = :p order by ward_short",
+    "nearest_ward": """
+        select ward_code, province_code from wards
+        order by (latitude - :lat) * (latitude - :lat) + (longitude - :lon) * (longitude - :lon) limit 1""",
+    "placed_at_province_centre": """
+        select (select count(*) from violations where province_code = :p and geo_precision = 'province')
+             + (select count(*) from listings where province_code = :p and geo_precision = 'province') as n""",
     # /nguon
     "source_counts": "select * from summary_sources",
     "sources": "select * from sources order by jurisdiction = 'VN' desc, table_name, source",
