@@ -2,7 +2,7 @@
 
 Each table is a plain dict:
 - ``columns``: name -> (type, description). Types are Python types (str, int, float); the
-  description is what ``metadata.yml`` must say about the column (a test keeps them in step).
+  description is what ``metadata.yml`` says about the column (cog writes it there: db/docs.py).
 - ``pk``: primary key column(s).
 - ``required``: columns a record cannot be stored without (a missing one sends it to ``rejects``).
 - ``fts``: columns folded into the ``<table>_fts`` full-text index (see ``db/fold.py``).

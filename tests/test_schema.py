@@ -11,16 +11,6 @@ METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text())
 TABLES_META = METADATA["databases"]["minhbach"]["tables"]
 
 
-def test_every_column_is_described_in_metadata():
-    for table, spec in schema.TABLES.items():
-        described = TABLES_META.get(table, {}).get("columns", {})
-        columns = {**spec["columns"], **spec.get("generated", {})}
-        missing = [c for c in columns if not described.get(c)]
-        assert not missing, f"{table}: describe {missing} in metadata.yml"
-        stale = [c for c in described if c not in columns]
-        assert not stale, f"{table}: metadata.yml describes columns the schema lacks: {stale}"
-
-
 def test_searchable_tables_point_datasette_at_their_folded_index():
     for table, spec in schema.TABLES.items():
         assert bool(spec["fts"]) == (TABLES_META[table].get("fts_table") == f"{table}_fts"), table
