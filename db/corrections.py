@@ -15,6 +15,12 @@ Applying is idempotent: a build on a file already corrected adds no version and 
 value back from the version the correction saved. A malformed file, an unknown record or a column that
 is not the source's data (ids, bookkeeping, columns computed at build) fails the build, like
 `db/resolver.csv`, and the published database stays as it was.
+
+Not yet handled: an ingest compares the source's item with the stored, corrected row (db/store.py), so
+while a correction is in force each run of that source records the record as updated (the source's
+value back, then the correction again, each kept in `versions`). The fix belongs in the store's
+comparison (compare with `corrections.source_value` for a corrected column); until then a correction
+costs two history rows per run of its source, and nothing is lost.
 """
 import csv
 import datetime

@@ -13,9 +13,13 @@ import urllib.request
 import pytest
 from datasette.utils import tilde_encode
 
-from test_browser import browser, page, pytestmark, shot, site  # noqa: F401  (fixtures and markers reused)
+import test_browser
 from test_feeds import validate
 from test_report_reply_follow import expected_channels
+
+# Datasette, Chromium and a page as tests/test_browser.py starts them (its fixtures and markers, reused).
+browser, page, site, shot, pytestmark = (test_browser.browser, test_browser.page, test_browser.site, test_browser.shot,
+                                         test_browser.pytestmark)
 
 
 def channels_on(page):
