@@ -1,6 +1,6 @@
 """Aggregate map endpoint: a whole table on a map in one small request, at any size.
 
-    /-/map/<table>.json?zoom=Z&bbox=w,s,e,n[&province_code=..][&ward_code=..][&by=grid|province|ward]
+    /-/map/<table>.json?zoom=Z&bbox=w,s,e,n[&province_code=..][&ward_code=..][&year=..][&by=grid|province|ward]
     /-/map/<database>/<table>.json?...          (the first form looks the table up in every database)
     /-/map.json                                  (which indexes are built: for operators and the benchmark)
 
@@ -9,7 +9,9 @@ The answer is either
   degrees, 360/2^(zoom+2) wide), each ``[latitude, longitude, count]`` at the mean position of its
   rows, for the cells that meet the bounding box; or
 - ``"mode": "points"``: when the box holds at most ``max_points`` rows (5,000 unless configured), the
-  rows themselves, each ``[pk, latitude, longitude, label]`` for popups (link with the row page); or
+  rows themselves, each ``[pk, latitude, longitude, label, *details]`` for popups (link with the row
+  page; ``details`` names the further columns: what happened, when, the fine and its hedge word, how
+  precise the point is — those of DETAILS the table has); or
 - ``"mode": "province"`` / ``"ward"`` with ``by=province|ward``: counts per administrative unit,
   placed at the unit's centroid from the ``provinces``/``wards`` tables when the database has them.
 
@@ -52,7 +54,12 @@ PLUGIN = "map-grid"
 FINEST = 16                 # finest grid level: cells 360/2^16 degrees (about 600 m) wide
 MAX_ZOOM = 22
 MAX_POINTS = 5000
-FILTERS = ("province_code", "ward_code")
+FILTERS = ("province_code", "ward_code")   # also counted per unit (by=province|ward)
+YEAR = "year"               # a further filter: the table's year column (generated from its date)
+# Columns sent with each point when the table has them, for popups and the list beside the map:
+# what happened, when, the fine with its hedge word, the scheme and standing, how precise the point is.
+DETAILS = ("violation", "sanction", "decided", "fine_vnd", "fine_qualifier", "fine_text", "scheme", "rating",
+           "rating_text", "kind", "status", "valid_from", "geo_precision", "address", "province")
 LAT_LON = [("latitude", "longitude"), ("lat", "lon"), ("lat", "lng"), ("lat", "long")]
 LABELS = ("name", "establishment", "title", "holder", "product", "ward", "province")
 CODE = re.compile(r"^[0-9A-Za-z_.-]{1,20}$")
@@ -275,7 +282,7 @@ def _params(args, columns):
             raise BadRequest("bbox must have west <= east and south <= north (no antimeridian crossing)")
         bbox = (w, s, e, n)
     filters = []
-    for column in FILTERS:
+    for column in (*FILTERS, YEAR):
         value = args.get(column)
         if value is None:
             continue
@@ -285,10 +292,10 @@ def _params(args, columns):
             raise BadRequest(f"{column} must be a code of letters and digits, got {value[:40]!r}")
         filters.append((column, value))
     # Parameters starting with "_" (cache busters) are ignored; anything else unknown is an error.
-    unknown = sorted(k for k in set(args) - {"zoom", "bbox", "by", *FILTERS} if not k.startswith("_"))
+    unknown = sorted(k for k in set(args) - {"zoom", "bbox", "by", *FILTERS, YEAR} if not k.startswith("_"))
     if unknown:
         raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}; "
-                         "use zoom, bbox, by, " + ", ".join(FILTERS))
+                         "use zoom, bbox, by, " + ", ".join((*FILTERS, YEAR)))
     by = args.get("by", "grid")
     if by not in ("grid", "province", "ward"):
         raise BadRequest(f"by must be grid, province or ward, got {by[:20]!r}")
@@ -302,7 +309,7 @@ def _within(lat, lon, bbox):
     return s <= lat <= n and w <= lon <= e
 
 
-async def _points(db, table, lat, lon, label, pks, index, keys, bbox, limit):
+async def _points(db, table, lat, lon, label, pks, index, keys, bbox, limit, details=()):
     rowids = []
     for key in keys:
         rowids.extend(index.rowids[key])
@@ -310,18 +317,21 @@ async def _points(db, table, lat, lon, label, pks, index, keys, bbox, limit):
         return []
     pk_sql = ", ".join(escape_sqlite(p) for p in pks) if pks else "rowid"
     label_sql = escape_sqlite(label) if label else "null"
-    sql = (f"select {pk_sql}, {escape_sqlite(lat)}, {escape_sqlite(lon)}, {label_sql} from {escape_sqlite(table)} "
-           f"where rowid in (select value from json_each(:ids))")
+    extra_sql = "".join(f", {escape_sqlite(c)}" for c in details)
+    sql = (f"select {pk_sql}, {escape_sqlite(lat)}, {escape_sqlite(lon)}, {label_sql}{extra_sql} "
+           f"from {escape_sqlite(table)} where rowid in (select value from json_each(:ids))")
+    npk = len(pks) if pks else 1
     out = []
     # Chunks keep each statement small; the rowids come from the index, never from the request.
     for start in range(0, len(rowids), 5000):
         result = await db.execute(sql, {"ids": json.dumps(rowids[start:start + 5000])},
                                   custom_time_limit=5000)
         for row in result.rows:
-            *pk, la, lo, name = row
+            row = tuple(row)
+            pk, (la, lo, name), extra = row[:npk], row[npk:npk + 3], row[npk + 3:]
             if la is None or lo is None or not _within(float(la), float(lo), bbox):
                 continue
-            out.append([pk[0] if len(pk) == 1 else pk, round(float(la), 6), round(float(lo), 6), name])
+            out.append([pk[0] if len(pk) == 1 else list(pk), round(float(la), 6), round(float(lo), 6), name, *extra])
             if len(out) > limit:
                 return out
     return out
@@ -382,8 +392,10 @@ async def map_json(datasette, request):
             finest = [key for key, _cell in index.cells(FINEST, bbox)]
             pks = await db.primary_keys(table)
             label = config.get("label_column") or next((c for c in LABELS if c in columns), None)
-            points = await _points(db, table, lat, lon, label, pks, index, finest, bbox, limit)
-            body.update(mode="points", total=len(points), pk=pks or ["rowid"], label=label, points=points)
+            details = tuple(c for c in config.get("detail_columns", DETAILS) if c in columns)
+            points = await _points(db, table, lat, lon, label, pks, index, finest, bbox, limit, details)
+            body.update(mode="points", total=len(points), pk=pks or ["rowid"], label=label, details=list(details),
+                        points=points)
         else:
             size = 360.0 / (1 << level)
             body.update(mode="cells", cell_degrees=size, cells=[

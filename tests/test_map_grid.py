@@ -177,3 +177,28 @@ def test_page_uses_vendored_leaflet_and_no_cdn(setup):
     assert status == 200
     js = (ROOT / "static" / "map" / "map.js").read_text()
     assert "innerHTML" not in js     # popups are built from text, never from HTML in the data
+
+
+def test_year_filter_and_details_on_the_demo(datasette, demo_db):
+    """On the demo database: `year=` keeps that year's rows (SQL truth), and each point carries the
+    columns a popup needs (what, when, the fine and its hedge word, how precise the point is)."""
+    from conftest import query
+    (year,), = query(demo_db, "select year from violations where latitude is not null and year is not null "
+                              "group by year order by count(*) desc limit 1")
+    expected = {pk for (pk,) in query(demo_db, "select id from violations where year = ? and latitude is not null", year)}
+    async def run():
+        return await datasette.client.get(f"/-/map/minhbach/violations.json?zoom=16&year={year}")
+    body = asyncio.run(run()).json()
+    assert body["mode"] == "points" and body["filters"] == {"year": year}
+    assert {p[0] for p in body["points"]} == expected
+    details = body["details"]
+    for name in ("violation", "decided", "fine_vnd", "fine_qualifier", "geo_precision"):
+        assert name in details
+    truth = {pk: (v, d, f, q, g) for pk, v, d, f, q, g in query(
+        demo_db, "select id, violation, decided, fine_vnd, fine_qualifier, geo_precision from violations where year = ?", year)}
+    for p in body["points"]:
+        row = dict(zip(details, p[4:]))
+        assert (row["violation"], row["decided"], row["fine_vnd"], row["fine_qualifier"], row["geo_precision"]) == truth[p[0]]
+    async def bad():
+        return await datasette.client.get("/-/map/minhbach/violations.json?year=2025;drop")
+    assert asyncio.run(bad()).status_code == 400
