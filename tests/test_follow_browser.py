@@ -106,3 +106,6 @@ def test_the_qr_code_decodes_to_the_pages_address(site, page, demo_db, table):
     decoded = [result.text for result in zxingcpp.read_barcodes(image)]
     assert decoded == [site + path], decoded
     assert page.locator("figure.qr").get_attribute("data-url") == site + path
+    page.locator("section.carry-record details summary").click()      # the badge, as a shop would embed it
+    assert page.locator("section.carry-record img").evaluate("img => img.complete && img.naturalWidth > 0")
+    shot(page, f"qr-{table}")
