@@ -157,3 +157,22 @@ def test_filters_use_stored_counts_and_the_year(site, browser, demo_db):
     assert f"{year} ({stored})" in page.locator("#year").inner_text()
     context.close()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_near_a_ward_page(site, browser, demo_db, width):
+    """/gan-toi around a 2025 ward: fits the screen, one h1, every distance with its precision, contrast."""
+    ward_code, province_code = db_value(demo_db, "select ward_code, province_code from wards where ward = 'Phường Hải Châu'")
+    context, page, errors = open_page(browser, width)
+    page.goto(site + f"/gan-toi?province={province_code}&ward={ward_code}")
+    assert page.locator("h1").count() == 1
+    items = page.locator("ol.cards li")
+    assert items.count() > 0
+    for text in items.all_inner_texts():
+        km = float(re.search(r"([\d.]+) km", text).group(1))
+        assert km <= 100 and re.search(r"vị trí chính xác|trung tâm (đường phố|thị trấn|phường|quận)", text), text
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    assert page.evaluate(CONTRAST_JS) == []
+    page.screenshot(path=str(ARTIFACTS / f"gan-toi-{width}.png"), full_page=True)
+    context.close()
+    assert not errors, errors
