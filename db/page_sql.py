@@ -57,4 +57,34 @@ PAGE_SQL = {
     "barcode_coverage": "select * from summary_recalls_barcodes order by with_barcodes desc, n desc, source",
     # a listing's page
     "establishment_violations_count": "select violations_count from establishments where id = :id",
+    # every record page (_site.html, _record.html)
+    "source_first_load": """
+        select s.historical, (select min(finished) from runs where source = :s and status = 'ok') as first_load
+        from sources s where s.source = :s""",
+    "record_source": """
+        select s.*, (select count(*) from versions where table_name = :t and record_id = :id) as nversions
+        from (select 1) left join sources s on s.source = :s""",
+    "establishment": "select id, name, province, violations_count, listings_count, recalls_count from establishments where id = :id",
+    "establishment_exists": "select 1 from establishments where id = :id",
+    "record_corrections": """
+        select column_name, source_value, corrected_value, reason, date, reviewer, evidence_url from corrections
+        where table_name = :t and record_id = :id order by date, column_name""",
+    "source_licence": "select licence from sources where source = :s",
+    # a business's page
+    "establishment_violations": """
+        select id, decided, decided_precision, violation, sanction, fine_vnd, fine_qualifier, fine_text, authority, withdrawn
+        from violations where establishment_id = :id order by decided desc""",
+    "establishment_listings": """
+        select id, scheme, rating, rating_text, kind, status, product, valid_from, valid_until, authority, withdrawn
+        from listings where establishment_id = :id order by valid_from desc""",
+    "establishment_recalls": """
+        select id, coalesce(title, product) as name, published, hazard, authority, withdrawn
+        from recalls where establishment_id = :id order by published desc""",
+    "establishment_related": """
+        select l.reason, e.id, e.name, e.address, e.ward, e.province, e.violations_count, e.listings_count, e.recalls_count
+        from establishment_links l join establishments e on e.id = l.related_id
+        where l.establishment_id = :id order by l.reason desc, e.name, e.id limit 31""",
+    "establishment_merges": """
+        select left_id, right_id, judgement, reason, date from establishment_judgements
+        where judgement = 'merge' and (left_id = :id or right_id = :id) order by date, left_id, right_id""",
 }
