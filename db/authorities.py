@@ -14,13 +14,14 @@ import unicodedata
 from pathlib import Path
 
 from db import schema
+from db.fold import squash
 
 TABLE = Path(__file__).with_name("authorities.csv")
 
 
 def spelling_key(text):
     """How a spelling is looked up: NFC, single spaces, no outer spaces (nothing else is folded)."""
-    return " ".join(unicodedata.normalize("NFC", text or "").split())
+    return squash(unicodedata.normalize("NFC", text or ""))
 
 
 def load(path=TABLE):
