@@ -176,3 +176,29 @@ def test_near_a_ward_page(site, browser, demo_db, width):
     page.screenshot(path=str(ARTIFACTS / f"gan-toi-{width}.png"), full_page=True)
     context.close()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_from_near_me_to_the_map_around_a_ward(site, browser, demo_db, width):
+    """"Xem trên bản đồ" on /gan-toi opens the map around the ward: the penalties there, from SQL."""
+    ward_code, province_code, lat, lon = db_value(
+        demo_db, "select ward_code, province_code, latitude, longitude from wards where ward = 'Phường Hải Châu'")
+    context, page, errors = open_page(browser, width)
+    page.goto(site + f"/gan-toi?province={province_code}&ward={ward_code}")
+    page.click(f"a[href='/ban-do?ward={ward_code}']")
+    wait_for_map(page)
+    assert page.locator("h1").count() == 1 and "Phường Hải Châu" in page.inner_text("main")
+    south, west, north, east = page.evaluate("(() => { const b = window.__banDo.map.getBounds(); "
+                                             "return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()")
+    assert south < lat < north and west < lon < east and north - south < 1
+    w, s, e, n = map(float, page.evaluate("window.__banDo.bbox"))
+    ids = {r[0] for r in sqlite3.connect(demo_db).execute(
+        "select id from violations where latitude between ? and ? and longitude between ? and ?", (s, n, w, e))}
+    assert ids, "the demo holds penalties near Hải Châu"
+    hrefs = page.eval_on_selector_all("#map-list li > a", "els => els.map(a => a.getAttribute('href'))")
+    assert {h.rsplit("/", 1)[1].replace("~3A", ":") for h in hrefs} == ids
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    assert page.evaluate(CONTRAST_JS) == []
+    page.screenshot(path=str(ARTIFACTS / f"ban-do-ward-{width}.png"), full_page=True)
+    context.close()
+    assert not errors, errors

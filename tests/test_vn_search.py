@@ -106,7 +106,6 @@ def test_typed_diacritics_rank_first(datasette, demo_db, typed):
     it only under another accent ("sửa" before "sữa")."""
     import sqlite3
     import unicodedata
-    from db.fold import fold
     conn = sqlite3.connect(demo_db)
     mixed = 0
     try:
