@@ -31,6 +31,22 @@ PAGE_SQL = {
     "placed_at_province_centre": """
         select (select count(*) from violations where province_code = :p and geo_precision = 'province')
              + (select count(*) from listings where province_code = :p and geo_precision = 'province') as n""",
+    # /ban-do: the filters' choices and counts (stored at finalize), the precision legend, the first view
+    "map_provinces": """
+        select p.province_code, p.province, coalesce(f.count, 0) as n from provinces p
+        left join facet_counts f on f.table_name = :t and f.filter_column = '' and f.facet_column = 'province_code'
+          and f.value = p.province_code order by p.province_short""",
+    "map_years": """
+        select value as year, count as n from facet_counts where table_name = :t and filter_column = ''
+        and facet_column = 'year' and value glob '[0-9][0-9][0-9][0-9]' order by value desc""",
+    "map_precision": "select * from summary_geo where t = :t",
+    "map_without_coordinates": "select t, missing from summary_geo where t in ('violations', 'listings') order by t desc",
+    "map_province_view": """
+        select min(latitude) - 0.2 as s, min(longitude) - 0.2 as w, max(latitude) + 0.2 as n, max(longitude) + 0.2 as e
+        from wards where province_code = :p""",
+    "map_ward_view": """
+        select ward_code, ward, province, latitude - 0.045 as s, longitude - 0.045 as w, latitude + 0.045 as n,
+               longitude + 0.045 as e from wards where ward_code = :w""",
     # /nguon
     "source_counts": "select * from summary_sources",
     "sources": "select * from sources order by jurisdiction = 'VN' desc, table_name, source",
