@@ -10,7 +10,10 @@ This module is the one home of the pages' SQL. Every page query reads one index:
   page costs what the first does, and every row is listed exactly once (rows without a date come
   last, ``_next=,<rowid>``);
 - a search (``q``) reads the table's full-text index (folded as the site search folds: db/fold.py)
-  for the matching rowids first.
+  for the matching rowids first. Up to SEARCH_SORT_LIMIT matches are put in date order (a sort of a
+  few thousand rowids); above that a search lists the newest-added records first, walking the
+  full-text index in rowid order (``_next=r<rowid>``), and the page says so (as /minhbach/search
+  does): sorting 340,000 matches by date would take seconds at a million rows.
 tests/test_public_pages.py checks each plan with EXPLAIN QUERY PLAN and the listing against SQL.
 """
 from urllib.parse import urlencode
@@ -22,6 +25,7 @@ from db.fold import fts_query
 
 DATABASE = "minhbach"
 PAGE_SIZE = 20
+SEARCH_SORT_LIMIT = 5000
 
 # path -> the table, its date column, the filters offered (query parameter -> column) and the columns a card shows
 LISTS = {
@@ -45,13 +49,30 @@ LISTS = {
 
 
 def parse_cursor(token):
-    """'2024-05-01,123' -> ('2024-05-01', 123); ',123' -> (None, 123); anything else -> None."""
+    """'2024-05-01,123' -> ('2024-05-01', 123); ',123' -> (None, 123); 'r123' -> ('r', 123) (a broad
+    search, in rowid order); anything else -> None."""
+    if token and token[0] == "r" and token[1:].isdigit():
+        return "r", int(token[1:])
     if not token or "," not in token:
         return None
     value, _, rowid = token.rpartition(",")
     if not rowid.isdigit():
         return None
     return (value or None), int(rowid)
+
+
+def broad_query(spec, filters, q, cursor, limit):
+    """A search with more matches than SEARCH_SORT_LIMIT: newest-added first, from the full-text index in
+    rowid order (no sort), each match joined to its row and kept if it passes the filters."""
+    table = spec["table"]
+    where, params = ["1"], {"q": fts_query(q), "r": cursor[1] if cursor else 1 << 62}
+    for n, (column, value) in enumerate(sorted(filters.items())):
+        where.append(f"t.[{column}] = :f{n}")
+        params[f"f{n}"] = value
+    columns = ", ".join("t." + c.strip() for c in spec["columns"].split(","))
+    return (f"select t.rowid as _rowid, {columns} from (select rowid as r from [{table}_fts] "
+            f"where [{table}_fts] match :q and rowid < :r order by rowid desc) f "
+            f"join [{table}] t on t.rowid = f.r where {' and '.join(where)} order by f.r desc limit {int(limit)}", params)
 
 
 def page_queries(spec, filters, q, cursor, limit):
@@ -83,21 +104,35 @@ def page_queries(spec, filters, q, cursor, limit):
     return queries
 
 
-async def list_rows(db, spec, filters, q, cursor, limit=PAGE_SIZE):
-    """Up to `limit` rows from the cursor on, and the cursor of the next page (None on the last)."""
+async def is_broad(db, spec, q, sort_limit=SEARCH_SORT_LIMIT):
+    """More full-text matches than `sort_limit` (counted no further than that)."""
+    if not q:
+        return False
+    table = spec["table"]
+    sql = f"select count(*) from (select rowid from [{table}_fts] where [{table}_fts] match :q limit {int(sort_limit) + 1})"
+    return (await db.execute(sql, {"q": fts_query(q)})).rows[0][0] > sort_limit
+
+
+async def list_rows(db, spec, filters, q, cursor, limit=PAGE_SIZE, sort_limit=SEARCH_SORT_LIMIT):
+    """Up to `limit` rows from the cursor on, the cursor of the next page (None on the last), and whether
+    the search was too broad to sort by date (then rows are newest-added first)."""
+    broad = (cursor is not None and cursor[0] == "r") or (cursor is None and await is_broad(db, spec, q, sort_limit))
+    if broad and not q:
+        return [], None, False
+    queries = [broad_query(spec, filters, q, cursor, limit + 1)] if broad else \
+        page_queries(spec, filters, q, cursor, limit + 1)
     rows = []
-    for sql, params in page_queries(spec, filters, q, cursor, limit + 1):
+    for sql, params in queries:
         rows += list((await db.execute(sql, params)).rows)
         if len(rows) > limit:
             break
-    rows = rows[:limit + 1]
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = f"{last[spec['sort']] or ''},{last['_rowid']}"
-    return rows, next_cursor
+        next_cursor = f"r{last['_rowid']}" if broad else f"{last[spec['sort']] or ''},{last['_rowid']}"
+    return rows, next_cursor, broad
 
 
 async def filter_options(db, spec):
@@ -131,12 +166,13 @@ def make_view(path):
         cursor = parse_cursor(token)
         if token and cursor is None:
             raise NotFound("Trang không tồn tại")
-        rows, next_cursor = await list_rows(db, spec, filters, q, cursor)
+        rows, next_cursor, broad = await list_rows(db, spec, filters, q, cursor)
         kept = {k: v for k, v in [("q", q), *((p, args.get(p)) for p in spec["filters"]), ("lang", args.get("lang"))] if v}
         next_url = f"/{path}?" + urlencode({**kept, "_next": next_cursor}) if next_cursor else None
         context = dict(spec=spec, path=path, rows=rows, q=q, args=kept, next_url=next_url,
                        first_url=(f"/{path}?" + urlencode(kept)) if cursor else None,
-                       options=await filter_options(db, spec), paged=cursor is not None)
+                       options=await filter_options(db, spec), paged=cursor is not None, broad=broad,
+                       sort_limit=SEARCH_SORT_LIMIT)
         html = await datasette.render_template(f"public-{spec['table']}.html", context, request=request)
         return Response.html(html)
 

@@ -111,13 +111,44 @@ def test_ties_on_the_date_are_split_by_rowid(demo_db):
     async def run():
         db, cursor, seen = ds.get_database(), None, []
         while True:
-            rows, token = await public_lists.list_rows(db, spec, {}, "", cursor, limit=1)
+            rows, token, _broad = await public_lists.list_rows(db, spec, {}, "", cursor, limit=1)
             seen += [r["id"] for r in rows if r["published"] == date]
             if token is None:
                 return seen
             cursor = public_lists.parse_cursor(token)
     seen = asyncio.run(run())
     assert len(seen) == n == len(set(seen))
+
+
+@pytest.mark.parametrize("filters", [{}, {"jurisdiction": "VN"}])
+def test_a_broad_search_lists_newest_added_first_each_once(demo_db, filters):
+    """Above the sort limit (2 here) a search walks the full-text index in rowid order, newest-added first."""
+    from datasette.app import Datasette
+    spec = public_lists.LISTS["thu-hoi"]
+    q = "cong"
+    ds = Datasette([], immutables=[str(demo_db)])
+
+    async def run():
+        db, cursor, seen, modes = ds.get_database(), None, [], set()
+        while True:
+            rows, token, broad = await public_lists.list_rows(db, spec, filters, q, cursor, limit=3, sort_limit=2)
+            seen += [r["id"] for r in rows]
+            modes.add(broad)
+            if token is None:
+                return seen, modes
+            cursor = public_lists.parse_cursor(token)
+    seen, modes = asyncio.run(run())
+    conn = sqlite3.connect(demo_db)
+    extra = " and jurisdiction = 'VN'" if filters else ""
+    want = [r[0] for r in conn.execute(
+        f"select id from recalls where rowid in (select rowid from recalls_fts where recalls_fts match ?){extra} "
+        "order by rowid desc", (fts_query(q),))]
+    plan = " | ".join(r[3] for r in conn.execute(
+        "explain query plan " + public_lists.broad_query(spec, filters, q, None, 4)[0],
+        public_lists.broad_query(spec, filters, q, None, 4)[1]))
+    conn.close()
+    assert len(want) > 3 and seen == want and modes == {True}
+    assert "TEMP B-TREE" not in plan and "INTEGER PRIMARY KEY" in plan, plan
 
 
 @pytest.mark.parametrize("path", list(public_lists.LISTS))
