@@ -254,3 +254,25 @@ def test_english_comes_from_the_catalogue(datasette):
     assert '<html lang="en">' in html and "Product recalls and warnings" in html and "Next page" in html
     assert "lang=en" in re.search(r'<a rel="next" href="([^"]+)"', html).group(1)
     assert all(i18n.ENGLISH.values())
+
+
+MY_TEMPLATES = ["base.html", "_footer.html", "index.html", "error.html", "_public_list.html", "public-recalls.html",
+                "public-violations.html", "public-listings.html"]
+
+
+def test_every_string_of_the_translated_pages_is_in_the_catalogue():
+    from babel.messages.extract import extract_from_file
+    import i18n
+    missing = []
+    for name in MY_TEMPLATES:
+        for _line, message, _comments, _context in extract_from_file(
+                "jinja2", str(ROOT / "templates" / name), options={"extensions": "jinja2.ext.i18n"}):
+            if isinstance(message, str) and message not in i18n.ENGLISH:
+                missing.append((name, message))
+    missing += [("LISTS", spec["title"]) for spec in public_lists.LISTS.values() if spec["title"] not in i18n.ENGLISH]
+    assert missing == []
+
+
+def test_the_500_page_is_vietnamese_with_a_search_box(datasette):
+    html = asyncio.run(datasette.render_template("error.html", {"status": 500, "error": "boom", "title": None}))
+    assert "Máy chủ gặp lỗi" in html and 'role="search"' in html and html.count("<h1") == 1 and "boom" not in html
