@@ -113,3 +113,27 @@ def test_switch_to_english(site, page):
     page.click("nav.site-nav a[hreflang=vi]")
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text() == "Thu hồi, cảnh báo sản phẩm"
+
+
+RATIO_JS = """el => {
+  const parse = c => (c.match(/[\\d.]+/g) || []).map(Number).slice(0, 3);
+  const lum = ([r, g, b]) => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const s = getComputedStyle(el);
+  const [a, b] = [lum(parse(s.color)), lum(parse(s.backgroundColor))].sort((x, y) => y - x);
+  return {ratio: (a + 0.05) / (b + 0.05), size: parseFloat(s.fontSize)};
+}"""
+
+
+def test_datasette_table_page_buttons_and_facets(site, page):
+    """Power users' pages: buttons at WCAG AA, "Export CSV" readable, facet values not broken inside a word."""
+    page.goto(site + "/minhbach/violations?_facet=authority")
+    for selector in ["form input[type=submit]", ".advanced-export input[type=submit]"]:
+        for el in page.locator(selector).all():
+            if el.is_visible():
+                style = el.evaluate(RATIO_JS)
+                assert style["ratio"] >= 4.5 and style["size"] >= 14, (selector, style)
+    breaks = page.eval_on_selector_all(
+        "ul.tight-bullets li", "els => els.map(e => getComputedStyle(e).wordBreak)")
+    assert breaks and set(breaks) == {"normal"}
+    shot(page, "datasette-violations")
