@@ -133,6 +133,11 @@ def test_datasette_table_page_buttons_and_facets(site, page):
             if el.is_visible():
                 style = el.evaluate(RATIO_JS)
                 assert style["ratio"] >= 4.5 and style["size"] >= 14, (selector, style)
+    # A facet list as Datasette writes one (its facets may time out on a busy machine, so one is added
+    # to the page under the site's stylesheet): wrapped between words only.
+    page.evaluate("""() => { const d = document.createElement('div'); d.className = 'facet-info';
+        d.innerHTML = '<ul class="tight-bullets"><li>Sở Nông nghiệp và Phát triển nông thôn thành phố Đà Nẵng</li></ul>';
+        document.querySelector('main').appendChild(d); }""")
     breaks = page.eval_on_selector_all(
         "ul.tight-bullets li", "els => els.map(e => getComputedStyle(e).wordBreak)")
     assert breaks and set(breaks) == {"normal"}
