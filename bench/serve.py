@@ -47,7 +47,19 @@ ENDPOINTS = [
     ("facet", "facet by province (province_code)", "/minhbach/violations.json?_facet=province_code", 5),
     ("filter", "filter province_code=48 (indexed)", "/minhbach/violations.json?province_code=48", None),
 ]
+# Our own pages (the peers have none): judged on p99 only, cache off. None: random ids from a file.
+OURS_ONLY = [
+    ("unified_search", "unified search `/minhbach/search` `nuoc mam` (~40k violations)", "/minhbach/search?q=nuoc+mam"),
+    ("unified_search_json", "unified search JSON `nuoc mam`", "/minhbach/search.json?q=nuoc+mam&kind=&page=1"),
+    ("home", "home page `/`", "/"),
+    ("business", "business pages (random establishments)", None),
+    ("list_violations", "public list `/xu-phat`", "/xu-phat"),
+    ("list_violations_search", "public list `/xu-phat?q=nuoc+mam`", "/xu-phat?q=nuoc+mam"),
+    ("list_recalls", "public list `/thu-hoi`", "/thu-hoi"),
+    ("list_listings", "public list `/xep-hang-chung-nhan`", "/xep-hang-chung-nhan"),
+]
 P99_TARGET_MS = 100
+FACET_CAP = 10_000      # plugins/facet_counts.py: a search with more hits is not faceted unless asked
 DS1_TARGET = 1.5
 
 
@@ -105,8 +117,22 @@ def row_paths(db, n=20000, seed=11):
     return path
 
 
-def wrk(url, duration, paths_file=None):
-    env = {**os.environ, "WRK_PATHS": str(paths_file or ""), "WRK_SEED": str(random.randrange(1, 2 ** 31))}
+def business_paths(db, n=5000, seed=12):
+    from datasette.utils import tilde_encode
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    total = conn.execute("select max(rowid) from establishments").fetchone()[0]
+    rng = random.Random(seed)
+    ids = [r[0] for r in (conn.execute("select id from establishments where rowid = ?", [rng.randrange(1, total + 1)])
+                          .fetchone() for _ in range(n)) if r]
+    conn.close()
+    path = DATA / "business_paths.txt"
+    path.write_text("".join(f"/minhbach/establishments/{tilde_encode(i)}\n" for i in ids))
+    return path
+
+
+def wrk(url, duration, paths_file=None, count_cache=False):
+    env = {**os.environ, "WRK_PATHS": str(paths_file or ""), "WRK_SEED": str(random.randrange(1, 2 ** 31)),
+           "WRK_COUNT_CACHE": "1" if count_cache else ""}
     argv = ["wrk", "-t1", "-c8", f"-d{duration}s", "--timeout", "10s", "-s", str(WRK_LUA), url]
     out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=duration + 60).stdout
     m = re.search(r"^WRKJSON (.*)$", out, re.M)
@@ -117,7 +143,7 @@ def wrk(url, duration, paths_file=None):
     errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
     return {"rps": r["requests"] / seconds if seconds else 0.0, "requests": r["requests"], "errors": errors,
             "p50": r["p50"] / 1000 if r["requests"] else None, "p99": r["p99"] / 1000 if r["requests"] else None,
-            "mb": r["bytes"] / 1e6}
+            "mb": r["bytes"] / 1e6, "cache_hits": r.get("cache_hits", 0), "cache_answers": r.get("cache_answers", 0)}
 
 
 def metadata_facets():
@@ -154,6 +180,8 @@ def probe(server, path):
         if server.name.startswith("ours"):
             expected |= set(metadata_facets())
         info["facets_missing"] = sorted(expected - set(info.get("facets_ok", [])))
+        if server.name.startswith("ours") and "_search=" in path and (info.get("count") or 0) > FACET_CAP:
+            info["facets_capped"] = info["facets_missing"]    # not counted past FACET_CAP hits, by design
     return info
 
 
@@ -193,7 +221,7 @@ def wait_map_warm(server, timeout=60):
         time.sleep(0.3)
 
 
-def bench(db, duration=3, reps=3, slow_duration=10, slow_ms=250):
+def bench(db, duration=3, reps=3, slow_duration=10, slow_ms=250, mix_duration=60):
     """Load runs of `duration` s, `reps` times. A (server, endpoint) whose first requests took more than
     `slow_ms` (sequentially, so about 4x that at 8 connections on 2 cores) runs once for `slow_duration` s
     instead: at seconds per request, a short run would finish few requests or none."""
@@ -204,6 +232,9 @@ def bench(db, duration=3, reps=3, slow_duration=10, slow_ms=250):
         "fts_table": "violations_fts", "fts_pk": "rowid"}}}}}))
     paths_file = row_paths(db)
     first_row = paths_file.read_text().split("\n", 1)[0]
+    business_file = business_paths(db)
+    import mix
+    mix_file, mix_distinct, _drawn = mix.paths_file(db)
     servers, serve_argv = make_servers(db, peer_config)
     results = {s.name: {k: [] for k, *_ in ENDPOINTS} for s in servers}
     probes = {s.name: {} for s in servers}
@@ -246,6 +277,30 @@ def bench(db, duration=3, reps=3, slow_duration=10, slow_ms=250):
                         log(f"  {s.name} restarted after {key} (still busy) in {time.perf_counter() - t:.1f}s")
                     log(f"rep {rep + 1} {key:<13} {s.name:<12} {r['rps']:8.1f} req/s  p50 {r['p50'] or 0:8.1f}  "
                         f"p99 {r['p99'] or 0:8.1f} ms  err {r['errors']}")
+        # Our own pages, every request computed (cache off): p99 only, no peer has them.
+        nocache = servers[1]
+        for key, _label, path in OURS_ONLY:
+            info = probe(nocache, path or business_file.read_text().split("\n", 1)[0])
+            probes[nocache.name][key] = info
+            results[nocache.name][key] = []
+            for rep in range(reps):
+                r = wrk(nocache.base + (path or "/"), duration, business_file if path is None else None)
+                r["duration"] = duration
+                results[nocache.name][key].append(r)
+                if not nocache.wait_idle(timeout=3):
+                    nocache.restart()
+                log(f"rep {rep + 1} {key:<13} {nocache.name:<12} {r['rps']:8.1f} req/s  p50 {r['p50'] or 0:8.1f}  "
+                    f"p99 {r['p99'] or 0:8.1f} ms  err {r['errors']}")
+        # The realistic mix on ours as served (cache on, started fresh: nothing cached yet).
+        if mix_duration:
+            ours = servers[0]
+            ours.restart()
+            wait_map_warm(ours)
+            r = wrk(ours.base + "/", mix_duration, mix_file, count_cache=True)
+            r["duration"], r["distinct_urls"] = mix_duration, mix_distinct
+            results[ours.name]["mix"] = [r]
+            log(f"mix ({mix_distinct:,} distinct URLs, Zipf s={mix.S}) {r['rps']:8.1f} req/s  p50 {r['p50'] or 0:8.1f}  "
+                f"p99 {r['p99'] or 0:8.1f} ms  err {r['errors']}  cache hits {r['cache_hits']}/{r['cache_answers']}")
     finally:
         for s in servers:
             s.stop()
@@ -253,6 +308,8 @@ def bench(db, duration=3, reps=3, slow_duration=10, slow_ms=250):
     for name, per in results.items():
         summary[name] = {}
         for key, runs in per.items():
+            if not runs:
+                continue
             seconds = sum(r["duration"] for r in runs)
             summary[name][key] = {
                 # Requests finished over all runs / their total time: a run that finished none still counts.
@@ -263,6 +320,10 @@ def bench(db, duration=3, reps=3, slow_duration=10, slow_ms=250):
                 "requests": sum(r["requests"] for r in runs),
                 "seconds": sum(r["duration"] for r in runs),
                 "runs": [{k: _round(v) for k, v in r.items()} for r in runs],
+                "cache_hit_rate": (round(sum(r.get("cache_hits", 0) for r in runs) /
+                                         sum(r.get("cache_answers", 0) for r in runs), 3)
+                                   if sum(r.get("cache_answers", 0) for r in runs) else None),
+                "distinct_urls": runs[0].get("distinct_urls") if runs else None,
                 "probe": probes[name].get(key),
             }
     details = {"seconds": round(time.perf_counter() - started, 1), "duration": duration, "reps": reps,
@@ -274,22 +335,30 @@ def _round(v):
     return round(v, 1) if isinstance(v, float) else v
 
 
+def p99_met(o, probe, missing=()):
+    return (o["p99"] is not None and o["p99"] <= P99_TARGET_MS and o["errors"] == 0 and not missing
+            and probe.get("status") == 200)
+
+
 def measurements(summary):
+    """Serving targets are judged with the response cache off (every request computed) or on the mix of
+    distinct URLs. A fixed URL with the cache on is a repeat of one URL: reported, not judged."""
     out = []
     for variant in ("ours", "ours-nocache"):
-        tag = "" if variant == "ours" else " [response cache off]"
-        for key, label, _path, target065 in ENDPOINTS:
+        for key, label, path, target065 in ENDPOINTS:
+            repeat = variant == "ours" and path is not None
+            tag = " [cache on, repeat of one URL]" if repeat else (
+                " [cache on, distinct ids]" if variant == "ours" else " [response cache off]")
             o = summary[variant][key]
             probe = o.get("probe") or {}
-            missing = probe.get("facets_missing") or []
+            missing = [f for f in (probe.get("facets_missing") or []) if f not in (probe.get("facets_capped") or [])]
             out.append({
                 "name": f"serve {label}: p99 ms at c=8, 1M rows{tag}",
                 "ours": o["p99"], "peer": None, "ratio": None,
-                "target": f"<= {P99_TARGET_MS} ms, 0 errors",
-                "met": (o["p99"] is not None and o["p99"] <= P99_TARGET_MS and o["errors"] == 0 and not missing
-                        and probe.get("status") == 200),
+                "target": None if repeat else f"<= {P99_TARGET_MS} ms, 0 errors",
+                "met": None if repeat else p99_met(o, probe, missing),
                 "errors": o["errors"], "rps": o["rps"], "cold_ms": probe.get("cold_ms"),
-                "facets_dropped": missing or None,
+                "facets_dropped": missing or None, "facets_capped": probe.get("facets_capped") or None,
             })
             for peer, target in (("ds0.65", target065), ("ds1.0a", DS1_TARGET)):
                 p = summary[peer][key]
@@ -300,17 +369,33 @@ def measurements(summary):
                     # Not one request finished in the peer's runs: it served fewer than 1 per that time.
                     ratio = o["rps"] * p["seconds"]
                 seq_o, seq_p = probe.get("seq_ms"), (p.get("probe") or {}).get("seq_ms")
+                judged = target and not repeat
                 out.append({
                     "name": f"serve {label}: req/s vs Datasette {peer[2:]} defaults{tag}",
                     "ours": o["rps"], "peer": peer_rps, "ratio": round(ratio, 2) if ratio is not None else None,
-                    "target": f">= {target}" if target else None,
-                    "met": (ratio is not None and ratio >= target) if target else None,
+                    "target": f">= {target}" if judged else None,
+                    "met": (ratio is not None and ratio >= target) if judged else None,
                     "ratio_is_lower_bound": lower_bound or None,
                     "peer_p99": p["p99"], "peer_errors": p["errors"],
                     # Sequential single requests (no load), for context: ratio of latencies.
                     "seq_ms": seq_o, "peer_seq_ms": seq_p,
                     "seq_ratio": round(seq_p / seq_o, 2) if seq_o and seq_p else None,
                 })
+    for key, label, _path in OURS_ONLY:
+        o = summary["ours-nocache"].get(key)
+        if o:
+            probe = o.get("probe") or {}
+            out.append({"name": f"serve {label}: p99 ms at c=8, 1M rows [response cache off]",
+                        "ours": o["p99"], "peer": None, "ratio": None, "target": f"<= {P99_TARGET_MS} ms, 0 errors",
+                        "met": p99_met(o, probe), "errors": o["errors"], "rps": o["rps"],
+                        "cold_ms": probe.get("cold_ms")})
+    o = summary["ours"].get("mix")
+    if o:
+        out.append({"name": f"serve realistic mix ({o['distinct_urls']:,} distinct URLs, Zipf): p99 ms at c=8, "
+                            f"cache on as served, hit rate {o['cache_hit_rate']:.0%}",
+                    "ours": o["p99"], "peer": None, "ratio": None, "target": f"<= {P99_TARGET_MS} ms, 0 errors",
+                    "met": o["p99"] is not None and o["p99"] <= P99_TARGET_MS and o["errors"] == 0,
+                    "errors": o["errors"], "rps": o["rps"], "cache_hit_rate": o["cache_hit_rate"]})
     return out
 
 
@@ -320,8 +405,9 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--slow-duration", type=int, default=10)
+    parser.add_argument("--mix-duration", type=int, default=60)
     args = parser.parse_args()
-    results, details = bench(args.db, args.duration, args.reps, args.slow_duration)
+    results, details = bench(args.db, args.duration, args.reps, args.slow_duration, mix_duration=args.mix_duration)
     (DATA / "serve_details.json").write_text(json.dumps(details, ensure_ascii=False, indent=1))
     for r in results:
         print(r)
