@@ -56,8 +56,8 @@ def main():
                         s.restart()
                     log(f"rep {rep + 1} {key:<13} {s.name:<12} {r['rps']:8.1f} req/s  p99 {r['p99'] or 0:8.1f} ms  "
                         f"err {r['errors']}")
-        print(f"\n| endpoint, 1M rows, c=8 | ours, cache off, req/s | Datasette 1.0a req/s | ratio | ours p99 ms | "
-              f"1.0a p99 ms |\n|---|---:|---:|---:|---:|---:|")
+        print("\n| endpoint, 1M rows, c=8 | ours, cache off, req/s | Datasette 1.0a req/s | ratio | ours p99 ms | "
+              "1.0a p99 ms |\n|---|---:|---:|---:|---:|---:|")
         for key, path in endpoints:
             o, p = runs["ours-nocache"][key], runs["ds1.0a"][key]
             orps, prps = median([r["rps"] for r in o]), median([r["rps"] for r in p])

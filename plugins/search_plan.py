@@ -55,7 +55,7 @@ async def leading_columns(db, table):
     key = (db.name, table)
     if key not in _leading:
         columns = set()
-        for index in (await _execute(db, f"select name from pragma_index_list(:t)", {"t": table})).rows:
+        for index in (await _execute(db, "select name from pragma_index_list(:t)", {"t": table})).rows:
             first = (await _execute(db, "select name from pragma_index_info(:i) where seqno = 0",
                                     {"i": index[0]})).first()
             if first and first[0]:
