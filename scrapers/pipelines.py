@@ -1,7 +1,8 @@
 """The two pipelines: validate against db/schema.py, then write one source's run into the new database.
 
-A source's items are written in one transaction when the spider closes, after its run health is
-judged (db/store.py): a failed source leaves its previous rows exactly as they were.
+A source's items are staged on disk as they come (db/store.Stage: memory stays bounded), then written
+in one transaction when the spider closes, after its run health is judged (db/store.py): a failed
+source leaves its previous rows exactly as they were, and its stage is deleted.
 """
 import json
 import sys
@@ -41,14 +42,15 @@ class ValidatePipeline:
 
 
 class SQLitePipeline:
-    """Collect a source's valid items, rejects and errors; hand them to db.store when it closes."""
+    """Stage a source's valid items and rejects (enriched on the other core as they come); collect its
+    errors; hand the stage to db.store when it closes."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.settings = crawler.settings
         self.stats = crawler.stats
-        self.items, self.rejects, self.errors = [], [], []
-        self.enricher = None
+        self.errors = []
+        self.stage = self.enricher = None
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
@@ -57,21 +59,30 @@ class SQLitePipeline:
         return cls(crawler)
 
     def item_dropped(self, item, response, exception, spider):
-        raw = item.get("raw", item)
-        self.rejects.append({"reason": str(exception), "raw": raw})
+        if self.stage is not None:
+            try:
+                self.stage.reject(str(exception), item.get("raw", item))
+            except Exception as error:   # a full disk: the source fails rather than lose a reject
+                self.errors.append(f"could not stage a rejected item: {error}")
 
     def spider_error(self, failure, response, spider):
         self.errors.append(str(failure.value) or type(failure.value).__name__)
 
     def open_spider(self):
         self.started = store.now()
-        if self.settings.get("MINHBACH_DB"):
-            self.enricher = store.Enricher(self.crawler.spider.table)
+        db_path = self.settings.get("MINHBACH_DB")
+        if db_path:
+            self.stage = store.Stage(db_path, self.crawler.spider.name)
+            # geocoded on the other core while the crawl goes on, staged as the results come
+            self.enricher = store.Enricher(self.crawler.spider.table, sink=self.stage.add)
 
     def process_item(self, item):
-        self.items.append(item)
         if self.enricher is not None:
-            self.enricher.add(item)   # geocoded on the other core while the crawl goes on
+            try:
+                self.enricher.add(item)
+            except Exception as error:   # a full disk: the source fails rather than lose an item
+                self.errors.append(f"could not stage an item: {error}")
+                raise
         return item
 
     def close_spider(self):
@@ -79,24 +90,27 @@ class SQLitePipeline:
         db_path = self.settings.get("MINHBACH_DB")
         if not db_path:
             return  # parsing only (e.g. `scrapy crawl x -O out.jsonl`): nothing to write
-        enriched = self.enricher.results()   # waits for the worker, then stops it
-        errors = list(self.errors)
-        for key, count in (self.stats.get_stats() or {}).items():
-            if key.startswith("downloader/exception_type_count/") and not self.items:
-                errors.append(f"download failed: {key.rsplit('/', 1)[-1]} ({count}x)")
-        run = store.commit_source(
-            db_path,
-            table=spider.table,
-            source=spider.name,
-            run_id=self.settings.get("MINHBACH_RUN_ID"),
-            started=self.started,
-            items=self.items,
-            rejects=self.rejects,
-            errors=errors,
-            force=self.settings.getbool("MINHBACH_FORCE"),
-            complete=spider.complete_listing,
-            enriched=enriched,
-        )
+        try:
+            self.enricher.finish()   # waits for the worker, then stops it
+            self.stage.close()
+            errors = list(self.errors)
+            for key, count in (self.stats.get_stats() or {}).items():
+                if key.startswith("downloader/exception_type_count/") and not self.stage.count:
+                    errors.append(f"download failed: {key.rsplit('/', 1)[-1]} ({count}x)")
+            run = store.commit_source(
+                db_path,
+                table=spider.table,
+                source=spider.name,
+                run_id=self.settings.get("MINHBACH_RUN_ID"),
+                started=self.started,
+                errors=errors,
+                force=self.settings.getbool("MINHBACH_FORCE"),
+                complete=spider.complete_listing,
+                stage=self.stage,
+            )
+        finally:
+            self.enricher.close()
+            self.stage.discard()
         # Progress, as each source finishes (the full report follows at the end).
         print(f"  {'✓' if run['status'] == 'ok' else '✗'} {spider.name}: {run['items']} items, {run['new']} new, "
               f"{run['rejected']} rejected{' — ' + run['error'] if run['error'] else ''}", file=sys.stderr, flush=True)
