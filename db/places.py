@@ -457,7 +457,9 @@ def _district_centre(self, district):
         pk, dk = district
         codes = {wc for (opk, odk, _wk), w in self.old_wards.items() if (opk, odk) == district and w["code"]
                  for wc in w["targets"]}
-        points = [(self.wards[wc]["lat"], self.wards[wc]["lon"]) for wc in codes
+        # sorted: a float sum depends on its order, and a set's order on the process's hash seed (the
+        # enrich worker must place an address exactly as the main process does)
+        points = [(self.wards[wc]["lat"], self.wards[wc]["lon"]) for wc in sorted(codes)
                   if self.wards[wc]["lat"] is not None and self.wards[wc]["lon"] is not None]
         provinces = {self.wards[wc]["province"] for wc in codes}
         if points and len(provinces) == 1:
