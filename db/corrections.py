@@ -16,11 +16,10 @@ value back from the version the correction saved. A malformed file, an unknown r
 is not the source's data (ids, bookkeeping, columns computed at build) fails the build, like
 `db/resolver.csv`, and the published database stays as it was.
 
-Not yet handled: an ingest compares the source's item with the stored, corrected row (db/store.py), so
-while a correction is in force each run of that source records the record as updated (the source's
-value back, then the correction again, each kept in `versions`). The fix belongs in the store's
-comparison (compare with `corrections.source_value` for a corrected column); until then a correction
-costs two history rows per run of its source, and nothing is lost.
+An ingest compares the source's item with the source's value of a corrected column
+(`db/store.py` reads `corrections`), so a source that still says the same leaves the record unchanged
+and the correction in place; a source that says something new is a new version, and the next build
+applies the correction again on top of it.
 """
 import csv
 import datetime

@@ -380,6 +380,22 @@ def same_common_cells(old_raw, new_raw):
     return all(old[key] == new[key] for key in old.keys() & new.keys())
 
 
+def corrections_in_force(conn, table):
+    """{record id: {column: the source's value}} for the reviewed corrections applied to `table`
+    (db/corrections.py publishes them in `corrections` at each build)."""
+    from db.corrections import typed
+    try:
+        rows = conn.execute("select record_id, column_name, source_value from corrections where table_name = ?",
+                            [table]).fetchall()
+    except sqlite3.OperationalError:   # a file built before corrections existed
+        return {}
+    found = {}
+    for record_id, column, source_value in rows:
+        if column in schema.TABLES[table]["columns"]:
+            found.setdefault(record_id, {})[column] = None if source_value is None else typed(table, column, source_value)
+    return found
+
+
 def _upsert(conn, table, source, run_id, complete=True):
     """The staged items (less repeats) upserted BATCH at a time, each batch compared with the rows the
     build already has for those ids; then the source's rows it no longer lists withdrawn, in SQL."""
@@ -391,6 +407,7 @@ def _upsert(conn, table, source, run_id, complete=True):
     updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
     upsert = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) values ({placeholders}) "
               f"on conflict(id) do update set {updates}")
+    in_force = corrections_in_force(conn, table)
     staged = conn.execute("select item, changed from stage.items where seq not in (select seq from stage.dropped) "
                           "order by seq")
     while True:
@@ -412,7 +429,14 @@ def _upsert(conn, table, source, run_id, complete=True):
                 record["first_seen"] = seen_at
             else:
                 record["first_seen"] = old["first_seen"]
-                changed = [c for c in compared if old.get(c) != record.get(c)]
+                corrected = in_force.get(record["id"], {})
+                # A reviewed correction replaced some of the stored values: compare the source's item with
+                # what the source said, and keep the correction while the source still says the same.
+                as_published = {**old, **corrected}
+                changed = [c for c in compared if as_published.get(c) != record.get(c)]
+                for column, source_value in corrected.items():
+                    if record.get(column) == source_value:
+                        record[column] = old[column]
                 # `raw` always changes with a mapped field; name it only when nothing else did, and not
                 # when only the file's columns changed (5,000 unknown columns added are not 5,000 updates).
                 changed = [c for c in changed if c != "raw"] or changed

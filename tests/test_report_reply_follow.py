@@ -262,6 +262,34 @@ def test_a_correction_keeps_the_earlier_version_in_history(corrected):
     assert f"{versions_before + 1} phiên bản trước" in page
 
 
+def test_a_correction_survives_a_rerun_of_its_source(published, tmp_path):
+    """The nightly ingest of a source that still says what it said leaves a corrected record unchanged:
+    no new version, the correction in place, the run counting it as unchanged."""
+    from conftest import SAMPLES, run_db
+    from scrapers.spiders import spider_class
+    with sqlite3.connect(published) as conn:
+        vid, source, before = conn.execute("select id, source, violation from violations where violation is not null "
+                                           "and source = 'vn_news_violations' order by id limit 1").fetchone()
+    file = tmp_path / "corrections.csv"
+    with open(file, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=corrections.HEADER)
+        writer.writeheader()
+        writer.writerow({"table": "violations", "record_id": vid, "column": "violation", "corrected_value": "Đính chính thử",
+                         "reason": "Sample correction for the test", "date": "2026-01-15", "reviewer": "test",
+                         "evidence_url": "https://example.org/decision.pdf"})
+    env = {"MINHBACH_CORRECTIONS": str(file)}
+    sample = SAMPLES / spider_class(source).sample
+    run_db("ingest", f"{source}={sample}", db=published, env=env, check=False)   # first build applies the correction
+    with sqlite3.connect(published) as conn:
+        assert conn.execute("select violation from violations where id = ?", [vid]).fetchone()[0] == "Đính chính thử"
+        versions = conn.execute("select count(*) from versions where record_id = ?", [vid]).fetchone()[0]
+    run_db("ingest", f"{source}={sample}", db=published, env=env, check=False)   # the source says the same again
+    with sqlite3.connect(published) as conn:
+        assert conn.execute("select violation from violations where id = ?", [vid]).fetchone()[0] == "Đính chính thử"
+        assert conn.execute("select count(*) from versions where record_id = ?", [vid]).fetchone()[0] == versions
+        assert conn.execute("select source_value from corrections where record_id = ?", [vid]).fetchone()[0] == before
+
+
 @pytest.mark.parametrize("bad, message", [
     ({"column": "id"}, "not a correctable column"),
     ({"column": "raw"}, "not a correctable column"),
