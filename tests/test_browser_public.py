@@ -6,29 +6,17 @@ import urllib.request
 
 import pytest
 
-from test_browser import ARTIFACTS, CHROMIUM, CONTRAST_JS, serve  # noqa: F401  (fixtures below reuse its server)
+import test_browser
+from test_browser import ARTIFACTS, CONTRAST_JS
 
-pytestmark = [pytest.mark.browser]
+pytestmark = test_browser.pytestmark   # browser mark, skipped without Debian's chromium
 WIDTHS = [375, 1280]
 PAGES = {"home": "/", "thu-hoi": "/thu-hoi", "xu-phat": "/xu-phat", "xep-hang": "/xep-hang-chung-nhan",
          "thu-hoi-en": "/thu-hoi?lang=en", "404": "/khong-co-trang-nay", "home-en": "/?lang=en"}
 
 
-@pytest.fixture(scope="module")
-def site(demo_db):
-    process, base = serve(demo_db)
-    yield base
-    process.terminate()
-    process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        yield browser
-        browser.close()
+# The server and the browser of tests/test_browser.py (one definition; each module starts its own).
+site, browser = test_browser.site, test_browser.browser
 
 
 @pytest.fixture(params=WIDTHS)

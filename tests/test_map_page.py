@@ -8,7 +8,8 @@ import sqlite3
 
 import pytest
 
-from test_browser import ARTIFACTS, CHROMIUM, CONTRAST_JS, serve  # noqa: F401  (fixtures below)
+import test_browser
+from test_browser import ARTIFACTS, CHROMIUM, CONTRAST_JS
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="Debian chromium not installed")]
@@ -16,23 +17,8 @@ pytestmark = [pytest.mark.browser,
 WIDTHS = [375, 1280]
 
 
-@pytest.fixture(scope="module")
-def site(demo_db):
-    process, base = serve(demo_db)
-    yield base
-    process.terminate()
-    process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
+# The server and the browser of tests/test_browser.py (one definition; each module starts its own).
+site, browser = test_browser.site, test_browser.browser
 
 
 def open_page(browser, width):
