@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 from datasette.app import Datasette
+from datasette.utils import tilde_decode
 
 from conftest import ROOT, SAMPLES, run_db, shared_file
 from db.build import _overdue
@@ -182,13 +183,31 @@ def test_an_exact_fine_has_no_qualifier(datasette, demo_db):
 
 
 def test_home_shows_each_latest_fine_with_its_qualifier(datasette, demo_db):
-    text = body(datasette, "/")
-    latest = query(demo_db, "select fine_vnd, fine_qualifier from violations where withdrawn is null "
-                            "order by decided desc limit 10")
-    for v in latest:
+    """The home page lists the newest Vietnamese penalties ("Xử phạt mới nhất tại Việt Nam"); each card's
+    fine is the record's amount with the source's hedge, read by SQL from the record the card links to."""
+    html = get(datasette, "/")
+    section = html.split('id="latest-violations"')[1].split("</section>")[0]
+    cards = re.findall(r'<li><a href="/minhbach/violations/([^"]+)">.*?</li>', section, re.S)
+    assert cards
+    shown_ids = [tilde_decode(pk) for pk in cards]
+    rows = {r["id"]: r for r in query(demo_db, "select id, jurisdiction, withdrawn, decided, fine_vnd, fine_qualifier "
+                                               f"from violations where id in ({','.join('?' * len(shown_ids))})",
+                                      shown_ids)}
+    assert set(rows) == set(shown_ids)
+    # the newest Vietnamese penalties still listed, and no newer one left out
+    assert all(rows[i]["jurisdiction"] == "VN" and rows[i]["withdrawn"] is None for i in shown_ids)
+    oldest_shown = min(rows[i]["decided"] for i in shown_ids)
+    (newer_left_out,), = query(demo_db, "select count(*) from violations where jurisdiction = 'VN' and withdrawn is null "
+                                        f"and decided > ? and id not in ({','.join('?' * len(shown_ids))})",
+                               (oldest_shown, *shown_ids))
+    assert newer_left_out == 0
+    assert any(rows[i]["fine_vnd"] for i in shown_ids)
+    for pk, i in zip(cards, shown_ids):
+        card = Page(re.search(rf'<li><a href="/minhbach/violations/{re.escape(pk)}">.*?</li>', section, re.S).group(0)).body
+        v = rows[i]
         if v["fine_vnd"]:
             shown = (v["fine_qualifier"] + " " if v["fine_qualifier"] else "") + amount(v["fine_vnd"])
-            assert f"phạt {shown} đ" in text
+            assert f"phạt {shown} đ" in card, i
 
 
 # ---- A press article is a press report (item 10) ---------------------------------------------------
@@ -272,13 +291,14 @@ def test_home_and_sources_page_state_freshness_from_the_records(datasette, demo_
         date = {"recalls": "published", "violations": "decided", "listings": "valid_from"}[spider.table]
         (newest,), = query(demo_db, f"select max({date}) from {spider.table} where source = ?", (spider.name,))
         card = source_card(home, spider.name)
-        shown = "/".join(reversed(newest.split("-"))) if newest else "không rõ ngày"
-        assert f"bản ghi mới nhất {shown}" in card, spider.name
+        shown = "/".join(reversed(newest.split("-"))) if newest else None
+        # no dated record: the home card (its words from the catalogue) says "ngày không rõ", /nguon "không rõ ngày"
+        assert f"bản ghi mới nhất {shown or 'ngày không rõ'}" in card, spider.name
         assert ("dữ liệu lịch sử" in card) == bool(spider.historical), spider.name
         overdue = _overdue(newest, spider, today)
         assert ("cũ hơn nhịp công bố thường lệ" in card) == bool(overdue), spider.name
         section = Page(nguon.split(f'id="{spider.name}"')[1].split("</li>")[0]).body
-        assert f"Bản ghi mới nhất · Newest record {shown}" in section, spider.name
+        assert f"Bản ghi mới nhất · Newest record {shown or 'không rõ ngày'}" in section, spider.name
         assert "Kiểm tra lần cuối · Last checked" in section
 
 

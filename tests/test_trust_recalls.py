@@ -270,11 +270,16 @@ def test_prosecutions_keep_the_source_address_and_town_geocodes_are_not_points(d
 
 
 def test_map_page_counts_town_centres_apart_from_points(datasette, demo_db):
+    """The map's precision legend (penalties, the default kind) counts exact positions apart from town and
+    street centres: a UK prosecution geocoded to its town is never counted as an exact point."""
     (towns,), = query(demo_db, "select count(*) from violations where geo_precision = 'town'")
+    (streets,), = query(demo_db, "select count(*) from violations where geo_precision = 'street'")
     (points,), = query(demo_db, "select count(*) from violations where geo_precision = 'point'")
     assert towns
-    body = Page(get(datasette, "/ban-do")).body
-    assert f"exact point: {points} " in body and f"trung tâm thị trấn, thành phố · town centre: {towns}" in body
+    html = get(datasette, "/ban-do")
+    legend = Page(html.split('aria-labelledby="precision-h"')[1].split("</ul>")[0]).body
+    assert f"vị trí chính xác · exact ({points})" in legend
+    assert f"trung tâm đường, thị trấn · street, town ({streets + towns})" in legend
 
 
 def test_prosecutions_raw_file_swindon_is_a_town():
