@@ -13,6 +13,7 @@ Datasette's error page for HTML, one line of text for other formats (`.csv`, `.a
 import datetime
 import json
 import re
+import sqlite3
 import urllib.parse
 
 from datasette import hookimpl
@@ -209,11 +210,14 @@ async def problem(datasette, path, query_string, raw_path=None):
     for value in args.get("_shape", []):
         if value not in SHAPES:
             raise BadParameter(f"_shape không hợp lệ {value!r} · Invalid _shape {value!r} (one of {', '.join(SHAPES)})")
-    parts = path.strip("/").split("/")
+    # Split as Datasette routes: on the raw path, where "%2F" is part of a segment, not a separator
+    # (`/t/%2F` is a record of t with the key "/"; its decoded path `/t//` would read as the table).
+    raw_parts = (raw_path or path).partition("?")[0].strip("/").split("/")
+    parts = [urllib.parse.unquote(part) for part in raw_parts]
     if len(parts) == 3 and parts[0] in datasette.databases:
         db = datasette.get_database(parts[0])
         # Datasette splits the key of the raw path on "," ("%2C" is not a separator)
-        key = (raw_path or path).rstrip("/").rsplit("/", 1)[-1]
+        key = raw_parts[2]
         table, key = tilde_decode(parts[1]), key.rsplit(".", 1)[0] if key.endswith(ENDINGS) else key
         shape = await table_shape(db, table)
         pks = shape[2] if shape else []
@@ -291,6 +295,12 @@ def handle_exception(datasette, request, exception):
             return lambda: error_response(datasette, request.scope, request.receive, message)
     elif isinstance(exception, OverflowError):
         english = str(exception)
+    elif isinstance(exception, sqlite3.ProgrammingError) and "_where" in request.args:
+        # `_where=$null`, `_where=:x` or `_where=?`: a parameter Datasette has no value for (any table;
+        # sqlite3 raises ProgrammingError, which Datasette does not turn into its "Invalid SQL" 400)
+        message = (f"_where không được chứa tham số ($tên, :tên, ?) · _where cannot hold parameters "
+                   f"($name, :name, ?): {' '.join(str(exception).split())[:200]}")
+        return lambda: error_response(datasette, request.scope, request.receive, message)
     else:
         return None
 
