@@ -25,15 +25,22 @@ demo: demo-db serve
 demo-db: install
 	$(PY) -m db --db $(DB) demo
 
-$(DB).inspect.json: $(DB)
-	$(VENV)/bin/datasette inspect $(DB) --inspect-file $@
+# Written aside and renamed: two instances started at once never read the other's half-written file.
+$(DB).inspect.json: $(DB) | $(VENV)/bin/datasette
+	$(VENV)/bin/datasette inspect $(DB) --inspect-file $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 
 # Gunicorn (datasette-gunicorn) runs WORKERS processes of Datasette on one port: one Python process
 # uses one core at most, and a record page at 1M rows is CPU-bound (bench/README.md).
 # Every Datasette option (metadata, plugins, settings, CORS) comes from db/serving.py, as everywhere else.
 # Gunicorn's control socket defaults to one path per user ($$XDG_RUNTIME_DIR/gunicorn.ctl): each
 # instance gets its own private directory (mktemp -d: mode 0700), removed when it stops.
-serve: install $(DB).inspect.json
+# Serving needs the virtualenv, not a reinstall: a fresh clone gets it, but an edited pyproject.toml
+# does not make `make serve` recreate it and pip-install before serving (two instances started at once
+# did so into the same .venv, and none answered in time); `make install` or `make demo` update it.
+$(VENV)/bin/datasette:
+	$(MAKE) --no-print-directory install
+
+serve: $(DB).inspect.json | $(VENV)/bin/datasette
 	run=$$(mktemp -d -t minhbach-gunicorn.XXXXXX) && trap 'rm -rf "$$run"' EXIT INT TERM && \
 	XDG_RUNTIME_DIR=$$run $(VENV)/bin/datasette gunicorn -w $(WORKERS) -i $(DB) --inspect-file $(DB).inspect.json \
 	  $(shell $(PY) -m db.serving) --host $(HOST) --port $(PORT)

@@ -23,7 +23,9 @@ A local file (the Actions cache, the cron machine's own file) is only a speed-up
 hash is the durable copy's, kept when it is verifiably newer (last night's upload failed), replaced
 otherwise.
 
-Publish: a changed file is uploaded to every writable store (file, then its `.sha256`); on the 1st of
+Publish: the file is uploaded to every writable store that does not hold it yet (file, then its
+`.sha256`): all when it changed, and an empty one even when it did not (restored from another
+store, the live site say); on the 1st of
 the month a snapshot (db/snapshot.py: file, `.sha256`, manifest) goes beside the older ones under
 `snapshots/`; when a record changed (build.content_hash) the site is redeployed: the Dockerfile built
 and pushed to MINHBACH_IMAGE, then `gcloud run deploy` when MINHBACH_CLOUDRUN_SERVICE is set; without
@@ -308,17 +310,21 @@ def lost_history(before, after):
 
 # --- the steps ---
 
-def restore(db, stores, from_empty=False):
+def restore(db, stores, from_empty=False, held=None):
     """Put yesterday's verified file at ``db``.
 
     Returns (the durable copy's SHA-256 or None, the SHA-256 of the file the ingest starts from or None).
+    ``held``, when given, is filled with what each store asked holds: its copy's SHA-256, or None for no
+    copy (publish uploads to an empty writable store even when the file did not change).
     """
+    held = {} if held is None else held
     local = sha256(db) if db.exists() else None
     incoming = db.with_name(f".{db.stem}.restoring.db")
     for store in stores:
         incoming.unlink(missing_ok=True)
         try:
             expected = store.fetch(NAME, incoming, have=local)
+            held[store] = expected
             if expected is None:
                 log(f"{store}: no copy there")
                 continue
@@ -367,14 +373,22 @@ def ingest(db, args):
     return subprocess.run(command, cwd=ROOT).returncode
 
 
-def publish(db, stores, today, snapshots, durable_hash, before):
-    """Upload what changed, snapshot on the 1st, redeploy when a record changed."""
+def publish(db, stores, today, snapshots, durable_hash, before, held=None):
+    """Upload what changed, snapshot on the 1st, redeploy when a record changed.
+
+    A writable store gets the file unless it holds it already: ``held`` is what restore found in each
+    store it asked (None: no copy), a store it did not ask is taken to hold the durable copy. The durable
+    copy may have come from another store (the live site, read-only), so the file being unchanged since
+    the restore does not mean an empty store has it.
+    """
+    held = held or {}
     writable = [s for s in stores if s.writable]
     if not writable:
         log("no writable durable store configured: the new file stays on this machine only")
     digest = sha256(db)
-    if digest != durable_hash:
-        for store in writable:
+    missing = [store for store in writable if held.get(store, durable_hash) != digest]
+    if missing:
+        for store in missing:
             upload(store, db, NAME)
             log(f"uploaded {NAME} ({digest[:12]}) to {store}")
     else:
@@ -418,7 +432,8 @@ def deploy(db):
 
 
 def run(db, stores, ingest_args, today, snapshots, from_empty):
-    durable_hash, start_hash = restore(db, stores, from_empty)
+    held = {}
+    durable_hash, start_hash = restore(db, stores, from_empty, held)
     # Yesterday's file, kept by a hard link (the ingest swaps by rename, so the old inode survives):
     # the new file is checked against it before anything is published.
     before = None
@@ -438,7 +453,7 @@ def run(db, stores, ingest_args, today, snapshots, from_empty):
             problems = lost_history(before, db)
             if problems:
                 raise Refused(f"the new file lost history ({'; '.join(problems)}): nothing published")
-        publish(db, stores, today, snapshots, durable_hash, before)
+        publish(db, stores, today, snapshots, durable_hash, before, held)
         return status
     finally:
         if before is not None:
