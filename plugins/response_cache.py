@@ -17,7 +17,13 @@ every request, whatever its URL, not only when their own URL comes back. The siz
 MINHBACH_CACHE_MB (default 128) per process is everything an entry holds: key, headers and body
 (plus a fixed overhead); least recently used out first. MINHBACH_CACHE_MB=0 turns it off.
 Answers say `x-minhbach-cache: hit` or `miss`. Nothing is cached while any attached database is mutable.
+
+One computation per URL at a time: requests for a URL already being computed wait for that answer
+(at most WAIT_SECONDS) instead of computing it again. When a worker starts, the first visitors of a
+record page arrive together; each used to compute it (seven at once in bench/abuse.py), and the
+queries they queued made a home page wait six seconds.
 """
+import asyncio
 import os
 import threading
 import time
@@ -29,6 +35,7 @@ MAX_ENTRY = 4 * 1024 * 1024
 MAX_QUERY_STRING = 2048
 TTL_SECONDS = 3600
 ENTRY_OVERHEAD = 512      # the dicts, tuples and objects around an entry, roughly
+WAIT_SECONDS = 10
 
 
 def _limit():
@@ -103,6 +110,7 @@ def asgi_wrapper(datasette):
         if limit <= 0:
             return app
         cache = Cache(limit)
+        computing = {}    # key -> asyncio.Event set when the request computing it has finished
 
         def key_for(scope):
             if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
@@ -123,6 +131,12 @@ def asgi_wrapper(datasette):
                 cache.expire()
                 return await app(scope, receive, send)
             hit = cache.get(key)
+            if hit is None and key in computing:
+                try:
+                    await asyncio.wait_for(computing[key].wait(), WAIT_SECONDS)
+                except asyncio.TimeoutError:
+                    pass
+                hit = cache.get(key)
             if hit is not None:
                 start, body = hit
                 await send(_with_header(start, b"hit"))
@@ -145,8 +159,15 @@ def asgi_wrapper(datasette):
                         kept["body"].append(chunk)
                 await send(message)
 
-            await app(scope, receive, capture)
-            if kept["ok"] and kept["start"] is not None:
-                cache.put(key, kept["start"], b"".join(kept["body"]))
+            mine = key not in computing     # a waiter that gave up computes without taking the URL over
+            if mine:
+                computing[key] = asyncio.Event()
+            try:
+                await app(scope, receive, capture)
+                if kept["ok"] and kept["start"] is not None:
+                    cache.put(key, kept["start"], b"".join(kept["body"]))
+            finally:
+                if mine:
+                    computing.pop(key).set()
         return cached
     return wrap
