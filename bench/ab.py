@@ -12,7 +12,7 @@ import json
 import subprocess
 import time
 
-from common import DATA, ROOT, Server, get, log, median
+from common import DATA, ROOT, Server, alternate, get, log, median
 from db.serving import free_port
 from serve import makefile_commands, wrk
 
@@ -56,7 +56,6 @@ def main():
         return Server(name, a, port, env={"MINHBACH_CACHE_MB": "0"})
 
     servers = [server("before", args.before_plugins, args.before_metadata, args.before_templates), server("after")]
-    runs = {s.name: {k: [] for k, _ in endpoints} for s in servers}
     probes = {}
     try:
         for s in servers:
@@ -71,16 +70,8 @@ def main():
                     info["timed_out"] = data.get("facets_timed_out")
                 probes[(s.name, key)] = info
                 log(f"probe {key:<18} {s.name:<7} {info}")
-        for rep in range(args.reps):
-            for key, path in endpoints:
-                for s in (servers if rep % 2 == 0 else servers[::-1]):
-                    r = wrk(s.base + path, args.duration)
-                    runs[s.name][key].append(r)
-                    if not s.wait_idle(timeout=5):
-                        s.restart()     # requests wrk gave up on would steal CPU from the next run
-                        log(f"  {s.name} restarted (still busy after {key})")
-                    log(f"rep {rep + 1} {key:<18} {s.name:<7} {r['rps']:8.1f} req/s  p99 {r['p99'] or 0:8.1f} ms  "
-                        f"err {r['errors']}")
+        runs = alternate(servers, endpoints, args.reps, lambda s, path: wrk(s.base + path, args.duration),
+                         label_width=18)
     finally:
         for s in servers:
             s.stop()

@@ -128,3 +128,23 @@ def servers(*items):
 def write_json(path, data):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def alternate(servers, endpoints, reps, run, idle_timeout=5, label_width=13):
+    """Side by side: every (endpoint, server) runs `run(server, path)` (a wrk run: a dict with rps, p99,
+    errors) `reps` times, the servers' order reversed on every other repetition so each sees the same
+    noise; a server still busy after a run (requests the client gave up on) is restarted before the next.
+    `endpoints` are (key, path) pairs. Returns {server name: {key: [runs]}}."""
+    runs = {s.name: {k: [] for k, _ in endpoints} for s in servers}
+    width = max(len(s.name) for s in servers)
+    for rep in range(reps):
+        for key, path in endpoints:
+            for s in (servers if rep % 2 == 0 else servers[::-1]):
+                r = run(s, path)
+                runs[s.name][key].append(r)
+                if not s.wait_idle(timeout=idle_timeout):
+                    s.restart()
+                    log(f"  {s.name} restarted (still busy after {key})")
+                log(f"rep {rep + 1} {key:<{label_width}} {s.name:<{width}} {r['rps']:8.1f} req/s  "
+                    f"p99 {r['p99'] or 0:8.1f} ms  err {r['errors']}")
+    return runs

@@ -2,14 +2,15 @@
 run (wrk -c8, interleaved, medians), then a short realistic mix on ours as served (cache on, hit rate).
 A lighter check than `make bench` (which also runs Datasette 0.65, the ingest and the map).
 
-    .venv/bin/python bench/peer_ab.py [--duration 3] [--reps 3] [--mix 20]
+    .venv/bin/python bench/peer_ab.py [--duration 3] [--reps 3] [--mix 20] [--only table_json,row] [--ds065] [--no-pages]
 """
 import argparse
 import json
 
-from common import DATA, Server, log, median
+from common import DATA, DATASETTE, Server, alternate, median
 from db.serving import free_port
-from serve import ENDPOINTS, OURS_ONLY, business_paths, ensure_ds1, ensure_wrk, makefile_commands, wait_map_warm, wrk
+from serve import (ENDPOINTS, OURS_ONLY, business_paths, ensure_ds1, ensure_wrk, makefile_commands, row_paths,
+                   wait_map_warm, wrk)
 
 import mix
 
@@ -20,7 +21,9 @@ def main():
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--mix", type=int, default=20)
-    parser.add_argument("--only", default="table_json,table_html,search_broad,search_rare,facet,filter")
+    parser.add_argument("--only", default="table_json,table_html,row,search_broad,search_rare,facet,filter")
+    parser.add_argument("--ds065", action="store_true", help="also Datasette 0.65 defaults (this venv's)")
+    parser.add_argument("--no-pages", action="store_true", help="skip our own pages (OURS_ONLY)")
     args = parser.parse_args()
     ensure_wrk()
     import subprocess
@@ -40,34 +43,35 @@ def main():
     servers = [ours("ours-nocache", {"MINHBACH_CACHE_MB": "0"}),
                Server("ds1.0a", [ensure_ds1(), "serve", args.db, "-c", peer_config, "--host", "127.0.0.1",
                                  "--port", port], port)]
+    if args.ds065:
+        port = free_port()
+        servers.append(Server("ds0.65", [DATASETTE, "serve", args.db, "--metadata", peer_config, "--host", "127.0.0.1",
+                                         "--port", port], port))
     keys = set(args.only.split(","))
-    endpoints = [(k, p) for k, _l, p, _t in ENDPOINTS if k in keys and p]
-    runs = {s.name: {k: [] for k, _ in endpoints} for s in servers}
+    endpoints = [(k, p) for k, _l, p, _t in ENDPOINTS if k in keys]
+    rows_file = row_paths(args.db) if any(p is None for _k, p in endpoints) else None   # None: random record ids
+
+    def load(s, path):
+        return wrk(s.base + (path or "/"), args.duration, rows_file if path is None else None)
     try:
         for s in servers:
             s.start()
         wait_map_warm(servers[0])
-        for rep in range(args.reps):
+        runs = alternate(servers, endpoints, args.reps, load)
+        for peer in [s.name for s in servers[1:]]:
+            print(f"\n| endpoint, 1M rows, c=8, medians of {args.reps} | ours, cache off, req/s | {peer} req/s | ratio | "
+                  f"ours p99 ms | {peer} p99 ms |\n|---|---:|---:|---:|---:|---:|")
             for key, path in endpoints:
-                for s in (servers if rep % 2 == 0 else servers[::-1]):
-                    r = wrk(s.base + path, args.duration)
-                    runs[s.name][key].append(r)
-                    if not s.wait_idle(timeout=5):
-                        s.restart()
-                    log(f"rep {rep + 1} {key:<13} {s.name:<12} {r['rps']:8.1f} req/s  p99 {r['p99'] or 0:8.1f} ms  "
-                        f"err {r['errors']}")
-        print("\n| endpoint, 1M rows, c=8 | ours, cache off, req/s | Datasette 1.0a req/s | ratio | ours p99 ms | "
-              "1.0a p99 ms |\n|---|---:|---:|---:|---:|---:|")
-        for key, path in endpoints:
-            o, p = runs["ours-nocache"][key], runs["ds1.0a"][key]
-            orps, prps = median([r["rps"] for r in o]), median([r["rps"] for r in p])
-            print(f"| {key} `{path}` | {orps:.1f} | {prps:.1f} | {orps / prps if prps else float('inf'):.2f} | "
-                  f"{median([r['p99'] for r in o if r['p99']]) or '–'} | {median([r['p99'] for r in p if r['p99']]) or '–'} |")
+                o, p = runs["ours-nocache"][key], runs[peer][key]
+                orps, prps = median([r["rps"] for r in o]), median([r["rps"] for r in p])
+                print(f"| {key} `{path or 'random record ids'}` | {orps:.1f} | {prps:.1f} | "
+                      f"{orps / prps if prps else float('inf'):.2f} | "
+                      f"{median([r['p99'] for r in o if r['p99']]) or '–'} | {median([r['p99'] for r in p if r['p99']]) or '–'} |")
         # ours-only pages, cache off
         nocache = servers[0]
         bfile = business_paths(args.db)
         print("\n| our page, cache off | req/s | p99 ms |\n|---|---:|---:|")
-        for key, _label, path in OURS_ONLY:
+        for key, _label, path in ([] if args.no_pages else OURS_ONLY):
             rs = [wrk(nocache.base + (path or "/"), args.duration, bfile if path is None else None) for _ in range(1)]
             nocache.wait_idle(timeout=5)
             print(f"| {key} `{path or 'random establishments'}` | {rs[0]['rps']:.1f} | {rs[0]['p99']} |")
