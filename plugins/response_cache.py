@@ -11,8 +11,9 @@ keyed on method, scheme, Host, path and query string (Datasette writes absolute 
 host into its JSON). Never cached: a request carrying any cookie or Authorization (an answer may
 carry a CSRF token or differ per visitor: `/-/messages` with a CSRF cookie was replayed to others),
 any `/-/` page (Datasette's own pages, the map endpoint keeps its own index), and a query string over
-MAX_QUERY_STRING bytes (unique long URLs would fill the cache with keys). Kept for an hour (as
-`default_cache_ttl` tells browsers: the API page prints today's date); expired entries are dropped on
+MAX_QUERY_STRING bytes (unique long URLs would fill the cache with keys). Kept for Datasette's
+`default_cache_ttl` seconds (db/serving.py), as long as browsers and CDNs are told they may keep an
+answer (the API page prints today's date); expired entries are dropped on
 every request, whatever its URL, not only when their own URL comes back. The size counted against
 MINHBACH_CACHE_MB (default 128) per process is everything an entry holds: key, headers and body
 (plus a fixed overhead); least recently used out first. MINHBACH_CACHE_MB=0 turns it off.
@@ -33,7 +34,7 @@ from datasette import hookimpl
 
 MAX_ENTRY = 4 * 1024 * 1024
 MAX_QUERY_STRING = 2048
-TTL_SECONDS = 3600
+TTL_SECONDS = 300         # when Datasette's default_cache_ttl is 0 (no caching downstream), still bounded
 ENTRY_OVERHEAD = 512      # the dicts, tuples and objects around an entry, roughly
 WAIT_SECONDS = 10
 
@@ -109,7 +110,7 @@ def asgi_wrapper(datasette):
         limit = _limit()
         if limit <= 0:
             return app
-        cache = Cache(limit)
+        cache = Cache(limit, datasette.setting("default_cache_ttl") or TTL_SECONDS)
         computing = {}    # key -> asyncio.Event set when the request computing it has finished
 
         def key_for(scope):

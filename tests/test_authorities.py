@@ -4,9 +4,7 @@ import asyncio
 import csv
 import sqlite3
 
-import pytest
-
-from conftest import ROOT, SAMPLES, SHARED, query
+from conftest import ROOT, SAMPLES, query, shared_file
 from db import authorities, schema
 
 TABLE = list(csv.DictReader(open(ROOT / "db" / "authorities.csv", newline="", encoding="utf-8")))
@@ -55,9 +53,7 @@ def test_every_listed_spelling_was_found_in_a_sample_or_the_curated_files(demo_d
     found = sample_spellings()
     for table in authorities.tables_with_authority():
         found |= {a for (a,) in query(demo_db, f"select distinct authority from [{table}] where authority is not null")}
-    curated = SHARED / "curated" / "vn-news"
-    if not curated.exists():
-        pytest.skip(f"{curated} is not present")
+    curated = shared_file("curated/vn-news")
     for path in curated.glob("*.csv"):
         rows = list(csv.DictReader(open(path, newline="", encoding="utf-8-sig")))
         column = next(c for c in rows[0] if c.startswith("Cơ quan"))

@@ -113,7 +113,7 @@ def test_the_cap_counts_words_after_folding():
 # ---------------------------------------------------------------- item 3: the word cache of db/fold.py
 
 def test_the_fold_word_cache_keeps_no_long_words():
-    from db import fold
+    from vn import fold
     fold._WORDS.clear()
     long_words = " ".join(f"{'x' * 5000}{i}" for i in range(50))
     assert fold.fold(long_words) == long_words
@@ -289,3 +289,94 @@ def test_arbitrary_sql_runs_one_query_at_a_time_and_a_long_wait_gets_a_429(datas
     assert second.headers["retry-after"] == "5"
     assert get(datasette, "/minhbach.json", params={"sql": "select 1"}).status_code == 200   # the lock is free again
     assert get(datasette, "/minhbach/recalls.json?_size=1").status_code == 200                # pages never wait
+
+
+# ---------------------------------------------------------------- pages keep their pace under load
+
+def test_what_carries_a_query():
+    carries_query = plugin("admission").carries_query
+    for query in (b"q=sua", b"_search=x", b"_search_name=x", b"sql=select+1", b"province_code=48",
+                  b"_size=5&establishment=abc", b"_where=id%3D1", b"lang=en&q=a"):
+        assert carries_query(query), query
+    for query in (b"", b"_size=20", b"_next=abc&_size=5", b"_shape=array", b"lang=en", b"_facet=source",
+                  b"_sort_desc=decided&_size=0"):
+        assert not carries_query(query), query
+
+
+def test_a_page_is_served_while_queries_wait_their_turn_and_a_long_wait_gets_a_429(demo_db, monkeypatch):
+    """num_sql_threads 2 -> one query slot: a slow SQL query holds it; a search waits (429 past
+    QUEUE_SECONDS); a table page and a record page are answered meanwhile, before the slow query ends."""
+    from datasette.plugins import pm
+
+    from db.serving import datasette_kwargs
+    admission = next(m for m in pm.get_plugins() if getattr(m, "__file__", "") and m.__file__.endswith("admission.py"))
+    monkeypatch.setattr(admission, "QUEUE_SECONDS", 0.3)
+    monkeypatch.setenv("MINHBACH_CACHE_MB", "0")
+    kwargs = datasette_kwargs(ROOT)
+    kwargs["settings"] = {**kwargs["settings"], "num_sql_threads": 2}
+    ds = Datasette([], immutables=[str(demo_db)], **kwargs)
+    slow = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000000000) "
+            "select count(*) from n")
+    record = asyncio.run(ds.client.get("/minhbach/recalls.json?_size=1&_shape=objects")).json()["rows"][0]["id"]
+    finished = {}
+
+    async def timed(name, path, **kwargs):
+        response = await ds.client.get(path, **kwargs)
+        finished[name] = time.monotonic()
+        return response
+
+    async def run():
+        slow_one = asyncio.create_task(timed("sql", "/minhbach.json", params={"sql": slow}))
+        await asyncio.sleep(0.2)      # the slow query has its slot
+        return await asyncio.gather(slow_one, timed("search", "/minhbach/recalls.json?_search=sua"),
+                                    timed("page", "/minhbach/violations.json?_size=3"),
+                                    timed("record", f"/minhbach/recalls/{record}.json"))
+    sql_answer, search, page, row = asyncio.run(run())
+    assert sql_answer.status_code == 400 and "time limit" in sql_answer.text.lower()
+    assert search.status_code == 429 and search.headers["retry-after"] == "5" and "busy" in search.text
+    assert page.status_code == 200 and row.status_code == 200
+    assert finished["page"] < finished["sql"] and finished["record"] < finished["sql"]
+    again = asyncio.run(ds.client.get("/minhbach/recalls.json?_search=sua"))    # the slot is free again
+    assert again.status_code == 200 and again.json()["rows"]
+
+
+def test_one_computation_per_url_at_a_time(datasette):
+    """Requests for a URL being computed wait for it: one miss, the others are hits of the same bytes."""
+    path = "/minhbach/violations.json?_size=7&_sort_desc=decided"
+
+    async def together():
+        return await asyncio.gather(*(datasette.client.get(path) for _ in range(5)))
+    answers = asyncio.run(together())
+    assert sorted(a.headers["x-minhbach-cache"] for a in answers) == ["hit"] * 4 + ["miss"]
+    assert len({a.content for a in answers}) == 1 and answers[0].status_code == 200
+
+
+def test_a_worker_renders_its_pages_before_it_says_it_is_ready(demo_db):
+    """The ASGI lifespan startup (what uvicorn sends a worker) warms every page listed in metadata.yml:
+    after it, each is already in the response cache."""
+    from db.serving import datasette_kwargs
+    ds = Datasette([], immutables=[str(demo_db)], **datasette_kwargs(ROOT))
+    listed = ds.plugin_config("warm-pages")["paths"]
+    app, sent = ds.app(), []
+
+    async def startup():
+        messages = iter([{"type": "lifespan.startup"}])
+
+        async def receive():
+            try:
+                return next(messages)
+            except StopIteration:
+                await asyncio.sleep(3600)
+
+        async def send(message):
+            sent.append(message["type"])
+            if message["type"] == "lifespan.startup.complete":
+                raise asyncio.CancelledError
+        try:
+            await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+        except asyncio.CancelledError:
+            pass
+        return [await ds.client.get(path) for path in listed]
+    answers = asyncio.run(startup())
+    assert sent == ["lifespan.startup.complete"]
+    assert [a.headers.get("x-minhbach-cache") for a in answers] == ["hit"] * len(listed)
