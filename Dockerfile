@@ -12,6 +12,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY db/*.py db/
 COPY scrapers/ scrapers/
+COPY vn/ vn/
 RUN pip install . && rm -rf build *.egg-info
 
 COPY metadata.yml ./

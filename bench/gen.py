@@ -120,7 +120,7 @@ def _date(rng):
 
 
 def generate(n, path, seed=7):
-    from db.places import reference_rows
+    from vn.units import reference_rows
 
     rng = random.Random(seed)
     ref = reference_rows()

@@ -26,7 +26,7 @@ DRAWS = 200_000
 def urls(db, seed=16, n_records=5000, n_businesses=2500):
     from datasette.utils import tilde_encode
 
-    from db.fold import fold
+    from vn.fold import fold
     rng = random.Random(seed)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     top = ["/", "/thu-hoi", "/xu-phat", "/xep-hang-chung-nhan", "/minhbach/violations", "/minhbach/violations.json",

@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from db import schema
-from db.fold import squash
+from vn.fold import squash
 
 TABLE = Path(__file__).with_name("authorities.csv")
 

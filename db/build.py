@@ -15,10 +15,10 @@ from pathlib import Path
 
 import sqlite_utils
 
-from db import authorities, facets, hazards, places, schema
-from db import corrections
-from db.fold import canonical_for_index, forget_ahead
+from db import authorities, corrections, facets, hazards, schema
 from db.store import connect
+from vn import units
+from vn.fold import canonical_for_index, forget_ahead
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "minhbach"
@@ -78,7 +78,7 @@ def apply_schema(path):
 
 def load_reference(conn):
     """The 2025 administrative units and GS1 prefixes, from the packages that carry them."""
-    for name, rows in places.reference_rows().items():
+    for name, rows in units.reference_rows().items():
         _replace(conn, name, rows)
     # biip's public API looks one number up (GS1Prefix.extract) but cannot list its table, and probing
     # every digit string up to 7 digits through it would take millions of calls: we read the data file

@@ -14,6 +14,7 @@ import re
 import sqlite3
 
 from db import schema
+from vn.fold import squash
 
 # Table Schema types of the schema's Python types; JSON lists stored as text are `array`
 # (Table Schema reads an array field as JSON text, which is what the CSV export holds).
@@ -86,7 +87,7 @@ def descriptor(conn, metadata, path_of, homepage=None):
         filled_by = [s for s in sources if s["table_name"] == table]
         resource = {"name": table, **path_of(table), "profile": "tabular-data-resource",
                     "title": meta.get("title") or table,
-                    "description": " ".join((meta.get("description") or "").split()),
+                    "description": squash(meta.get("description") or ""),
                     "schema": table_schema(conn, table)}
         if filled_by:
             resource["sources"] = [{"title": f"{s['publisher']} ({s['source']})", **({"path": s["live_url"]} if s["live_url"] else {})}
@@ -97,7 +98,7 @@ def descriptor(conn, metadata, path_of, homepage=None):
         "profile": "tabular-data-package",
         "name": "minhbach",
         "title": metadata.get("title") or "Minh Bạch",
-        "description": " ".join((metadata.get("description") or "").split()),
+        "description": squash(metadata.get("description") or ""),
         **({"homepage": homepage} if homepage else {}),
         "licenses": unique_licences(sources),
         "sources": [{"title": f"{s['publisher']} ({s['source']})", **({"path": s["live_url"]} if s["live_url"] else {})}

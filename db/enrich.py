@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from db import schema
-from db.fold import canonical, fold
-from db.places import in_vietnam, locate
+from vn.fold import canonical, fold, squash
+from vn.places import in_vietnam, locate
 
 # Legal forms, as folded token sequences: stripped only as whole tokens at the start or the end of a
 # name, never inside it ("Quán Cô Ba" is not "Quán Ba"). canonical() already spells out TNHH, CP, TP.
@@ -51,7 +51,7 @@ def name_key(name):
     trailing legal form (a name that is only a legal form is kept whole)."""
     if not name:
         return None
-    text = " ".join(re.sub(r"[^0-9a-z]+", " ", canonical(name, for_query=True)).split())
+    text = squash(re.sub(r"[^0-9a-z]+", " ", canonical(name, for_query=True)))
     return _strip_forms(text) or None
 
 
@@ -163,7 +163,7 @@ def split_company(text):
     "Công ty TNHH X (194-2 Nguyễn Trọng Tuyển, phường 8, quận Phú Nhuận, TP HCM) (nhập khẩu)": the name
     before the first bracket, an address only from a bracket that names a street, a tax code only
     where the text labels one (MST) and its check digit holds."""
-    from scrapers.parsers import parse_tax_code
+    from vn.ids import parse_tax_code
     if not text:
         return None, None, None
     name = re.split(r"\s*[(\[]", text, maxsplit=1)[0].strip(" ,;-–") or None

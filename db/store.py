@@ -16,10 +16,11 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 
-from db import fold, schema
+from db import schema
 from db.enrich import enrich, enrich_inputs, inputs
-from db.fold import fold_ahead
 from scrapers.files import stop_reading
+from vn import fold
+from vn.fold import fold_ahead
 
 MAX_INVALID_SHARE = 0.10   # more than 10% invalid items fails the source
 MIN_COUNT_SHARE = 0.5      # fewer than half of last time's records fails it, unless forced

@@ -23,6 +23,7 @@ answers 200 ``{"ok": true, "db": "<sha256>"}`` once the file answers a query, 50
 cached. deploy/replicas.py waits on it before putting a replica behind nginx.
 """
 import hashlib
+import importlib
 import json
 import os
 import sys
@@ -44,11 +45,12 @@ def _code_version(datasette):
     for folder in (datasette.template_dir, datasette.plugins_dir, *[p for _m, p in datasette.static_mounts]):
         if folder and Path(folder).is_dir():
             paths += sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    try:
-        import db as db_package  # search folding (db/fold.py) shapes answers too
-        paths += sorted(Path(db_package.__file__).parent.glob("*.py"))
-    except ImportError:
-        pass
+    for package in ("db", "vn"):  # search folding (vn/fold.py) shapes answers too
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        paths += sorted(Path(module.__file__).parent.glob("*.py"))
     for path in paths:
         digest.update(str(path.name).encode())
         digest.update(path.read_bytes())

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-from db.fold import fts_query
+from vn.fold import fts_query
 
 DATABASE = "minhbach"
 PAGE_SIZE = 20

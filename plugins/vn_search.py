@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from db.fold import PREFIX_MIN, canonical, exact_marks, fold, fts_query, marked_words
+from vn.fold import PREFIX_MIN, canonical, exact_marks, fold, fts_query, marked_words
 
 
 def highlight(text, query, width=0):

@@ -13,8 +13,10 @@ from pathlib import Path
 import scrapy
 
 from scrapers import files
-from scrapers.parsers import (extract_gtins, extract_labelled_gtins, may_need_repair, money_hedge, normalise_gtin,
-                              parse_date, parse_money_vnd, repair_text)
+from vn.dates import parse_date
+from vn.ids import extract_gtins, extract_labelled_gtins, normalise_gtin
+from vn.money import money_hedge, parse_money_vnd
+from vn.text import may_need_repair, repair_text
 
 
 class SourceError(Exception):

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from db.fold import fts_query
+from vn.fold import fts_query
 
 DATE_COLUMNS = {"published", "decided", "valid_from", "valid_until", "manufactured", "expires",
                 "first_seen", "last_seen", "withdrawn", "started", "finished", "replaced"}

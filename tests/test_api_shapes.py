@@ -13,7 +13,7 @@ from datasette.utils import tilde_encode
 
 from conftest import query
 from db import schema
-from db.fold import fold
+from vn.fold import fold
 
 KINDS = ["recalls", "violations", "listings", "establishments"]
 

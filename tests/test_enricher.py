@@ -3,11 +3,12 @@ The records it gives back must be exactly enrich()'s, whichever process did each
 import copy
 
 import pytest
-
 from conftest import parse_file, shared_file
-from db import fold, store
+
+from db import store
 from db.enrich import enrich, index_text
 from scrapers.spiders.vn_news_violations import VnNewsViolationsSpider
+from vn import fold
 
 
 @pytest.mark.slow   # starts a process pool

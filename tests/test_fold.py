@@ -1,4 +1,4 @@
-"""db.fold through a real SQLite FTS5 table: folded queries and folded text meet."""
+"""vn.fold through a real SQLite FTS5 table: folded queries and folded text meet."""
 import csv
 import os
 import re
@@ -15,7 +15,7 @@ settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("full", max_examples=10_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-from db.fold import canonical, fold, fts_query  # noqa: E402
+from vn.fold import canonical, fold, fts_query  # noqa: E402
 
 CURATED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "curated" / "vn-news"
 TOKENIZE = "unicode61 remove_diacritics 2"
@@ -258,15 +258,15 @@ def test_fts_query_never_breaks_fts5(text):
 
 @given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x1EFF), max_size=60))
 def test_fast_fold_path_equals_the_slow_path(text):
-    from db.fold import _fold_slow
+    from vn.fold import _fold_slow
     assert fold(text) == _fold_slow(text)
 
 
 def test_joined_place_names_are_real_places():
     """Every name in PLACE_NAMES is a pre-2025 province, a 2025 province or a 2025 ward (the reference
     units of vietnamadminunits), so a joined form always stands for a real place."""
-    from db.fold import PLACE_NAMES
-    from db.places import _data
+    from vn.fold import PLACE_NAMES
+    from vn.units import admin_units as _data
     D = _data()
     known = {fold(p["short"]) for p in D.provinces.values()} | {fold(p["short"]) for p in D.old_provinces.values()}
     known |= {fold(w["short"]) for w in D.wards.values()}
@@ -277,7 +277,7 @@ def test_joined_place_names_are_real_places():
 
 
 def test_exact_marks():
-    from db.fold import exact_marks, marked_words
+    from vn.fold import exact_marks, marked_words
     assert marked_words("Sửa xe") == ["sửa"] and marked_words("sua xe") == []
     assert exact_marks("sửa", "Cơ sở SỬA chữa") == 1
     assert exact_marks("sửa", "Sữa rửa mặt") == 0

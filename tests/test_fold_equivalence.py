@@ -1,4 +1,4 @@
-"""db/fold.py is the one text folding and whitespace module: scrapers/parsers.py and db/places.py had
+"""vn/fold.py is the one text folding and whitespace module: the parsers and places modules (now vn/) had
 copies of their own and now call it. The copies are kept here, verbatim, as the oracle: on Vietnamese
 text (precomposed or decomposed, any case, with digits, punctuation and odd spacing) the shared
 functions give exactly what each copy gave, so no parse, place or key changes."""
@@ -8,15 +8,14 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db import places
-from db.fold import fold, squash
-from scrapers import parsers
+from vn import text as vn_text, units
+from vn.fold import fold, squash
 
 
-# --- the copies as they were (scrapers/parsers.py and db/places.py before they called db/fold.py)
+# --- the copies as they were (scrapers/parsers.py and db/places.py, now vn/, before they called vn/fold.py)
 
 def parsers_clean(text):
-    text = unicodedata.normalize("NFC", text).translate(parsers._INVISIBLE)
+    text = unicodedata.normalize("NFC", text).translate(vn_text.INVISIBLE)
     return " ".join(text.split())
 
 
@@ -47,7 +46,7 @@ def places_fold(text):
 
 
 def places_key(text):
-    return "".join(places._norm_token(t) for t in re.findall(r"\w+", places_fold(text)))
+    return "".join(units.norm_token(t) for t in re.findall(r"\w+", places_fold(text)))
 
 
 # --- Vietnamese text
@@ -70,7 +69,7 @@ vietnamese = st.builds(
 
 @given(vietnamese)
 def test_parsers_clean_is_unchanged(text):
-    assert parsers._clean(text) == parsers_clean(text)
+    assert vn_text.clean_cell(text) == parsers_clean(text)
 
 
 @given(vietnamese)
@@ -81,12 +80,12 @@ def test_parsers_folding_is_the_search_folding(text):
 
 @given(vietnamese)
 def test_place_keys_are_unchanged(text):
-    assert places._key(text) == places_key(text)
+    assert units.name_key(text) == places_key(text)
 
 
 @given(vietnamese)
 def test_place_tokens_fold_as_before(text):
-    # db/places.py folds each \w token of the lower-cased NFC text (its _segments)
+    # vn/places.py folds each \w token of the lower-cased NFC text (its _segments)
     for token in re.findall(r"\w+", unicodedata.normalize("NFC", text).lower()):
         assert fold(token) == token.translate(PLACES_FOLD)
 

@@ -1,4 +1,4 @@
-"""scrapers.parsers: real cells from the curated press tables, explicit examples, properties."""
+"""vn/ parsers (dates, money, ids, text): real cells from the curated press tables, explicit examples, properties."""
 import csv
 import datetime as dt
 import re
@@ -11,19 +11,10 @@ from hypothesis import strategies as st
 from stdnum.vn import mst
 
 # Hypothesis profiles (ci, full) are loaded by conftest.py, which pytest reads for this file too.
-from scrapers.parsers import (
-    ParsedDate,
-    ParsedMoney,
-    extract_gtins,
-    gtin_check,
-    parse_date,
-    parse_declaration_no,
-    parse_drug_registration,
-    parse_float,
-    parse_money_vnd,
-    parse_tax_code,
-)
-from scrapers.parsers import _clean  # noqa: E402  (the parsers' own notion of "empty")
+from vn.dates import ParsedDate, parse_date
+from vn.ids import extract_gtins, gtin_check, parse_declaration_no, parse_drug_registration, parse_tax_code
+from vn.money import ParsedMoney, parse_float, parse_money_vnd
+from vn.text import clean_cell as _clean  # the parsers' own notion of "empty"
 
 CURATED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "curated" / "vn-news"
 RECALLS, PENALTIES, CERTIFIED = "thu-hoi-san-pham.csv", "xu-phat-co-so.csv", "san-pham-an-toan.csv"
@@ -509,7 +500,8 @@ def test_no_parser_raises_on_nfd_text(text):
 
 # --------------------------------------------------------------------------- barcodes in prose, dirty text
 
-from scrapers.parsers import extract_labelled_gtins, normalise_gtin, repair_text  # noqa: E402
+from vn.ids import extract_labelled_gtins, normalise_gtin  # noqa: E402
+from vn.text import repair_text  # noqa: E402
 
 
 @given(st.text(max_size=300))

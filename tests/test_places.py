@@ -1,4 +1,4 @@
-"""db.places: addresses (pre- or post-2025 names) -> 2025 province / ward / coordinates."""
+"""vn.places: addresses (pre- or post-2025 names) -> 2025 province / ward / coordinates."""
 import csv
 import json
 import math
@@ -6,11 +6,12 @@ import random
 import time
 
 import pytest
+from conftest import shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_file
-from db.places import EMPTY, Place, in_vietnam, locate, reference_rows
+from vn.places import EMPTY, Place, in_vietnam, locate
+from vn.units import reference_rows
 
 # Only in ../shared/data beside the checkout (the tests that read them skip, saying so, without it).
 CURATED = "curated/vn-news"

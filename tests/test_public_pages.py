@@ -18,7 +18,7 @@ import public_lists  # noqa: E402
 import vi_collation  # noqa: E402
 
 from db import hazards  # noqa: E402
-from db.fold import fts_query  # noqa: E402
+from vn.fold import fts_query  # noqa: E402
 
 CARD = re.compile(r'<li>\s*(?:<span class="status[^>]*>[^<]*</span>\s*)?<a href="/minhbach/(\w+)/([^"]+)"')
 

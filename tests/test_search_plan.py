@@ -11,7 +11,7 @@ import pytest
 from datasette.database import Database
 from datasette.plugins import pm
 
-from db.fold import fts_query
+from vn.fold import fts_query
 
 TABLES = {"recalls": "published", "violations": "decided", "listings": "valid_from"}
 

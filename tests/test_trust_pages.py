@@ -341,5 +341,5 @@ def test_overdue_against_the_cadence(newest, spider, expected):
     ("", None, None),
 ])
 def test_the_hedge_word_as_the_source_wrote_it(text, word, vnd):
-    from scrapers.parsers import money_hedge, parse_money_vnd
+    from vn.money import money_hedge, parse_money_vnd
     assert (money_hedge(text), parse_money_vnd(text).vnd) == (word, vnd)

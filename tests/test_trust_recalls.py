@@ -10,17 +10,18 @@ from datetime import datetime
 from urllib.parse import quote_plus, unquote
 
 import pytest
-from stdnum import ean
-
 from conftest import SAMPLES, parse_file, shared_file
-from scrapers.parsers import extract_labelled_gtins, normalise_gtin, repair_text
+from stdnum import ean
+from test_site import Page, check_accessible, get, query, row_path
+
 from scrapers.spiders.gb_fsa_prosecutions import GbFsaProsecutionsSpider
 from scrapers.spiders.us_cpsc_recalls import UsCpscRecallsSpider
 from scrapers.spiders.us_fda_recalls import UsFdaRecallsSpider
 from scrapers.spiders.vn_news_listings import VnNewsListingsSpider
 from scrapers.spiders.vn_news_recalls import VnNewsRecallsSpider
 from scrapers.spiders.vn_news_violations import VnNewsViolationsSpider
-from test_site import Page, check_accessible, get, query, row_path
+from vn.ids import extract_labelled_gtins, normalise_gtin
+from vn.text import repair_text
 
 
 def raw(row):

@@ -1,7 +1,7 @@
 import re
 
 from scrapers.bases import CsvSpider, clean
-from scrapers.parsers import extract_gtins
+from vn.ids import extract_gtins
 
 SEARCH_PAGE = "https://ec.europa.eu/safety-gate-alerts/screen/search"
 

@@ -18,7 +18,8 @@ is the record's own API link. ``reference_fiche`` stays the id across versions
 import re
 
 from scrapers.bases import JsonSpider, clean
-from scrapers.parsers import parse_date
+from vn.dates import parse_date
+from vn.fold import squash
 
 # categorie_de_produit -> the kind that chooses the advice shown.
 KINDS = (("Alimentation", "food"), ("Automobiles", "vehicle"), ("Bébés-Enfants", "children"),
@@ -35,7 +36,7 @@ def prose(value):
     value = clean(value)
     if value is None:
         return None
-    return " ".join(str(value).split()) or None
+    return squash(str(value)) or None
 
 
 def entries(value, split=LINE_BREAK):
@@ -43,7 +44,7 @@ def entries(value, split=LINE_BREAK):
     value = clean(value)
     if value is None:
         return None
-    parts = [" ".join(part.split()) for part in split.split(str(value).strip())]
+    parts = [squash(part) for part in split.split(str(value).strip())]
     return "; ".join(part for part in parts if part) or None
 
 

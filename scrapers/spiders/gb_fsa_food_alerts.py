@@ -13,6 +13,7 @@ Quirks (SOURCES.md B5): ``country[].label`` is a *list* (the same name repeated)
 import re
 
 from scrapers.bases import JsonSpider, clean
+from vn import fold
 
 # The alert type is the last segment of a `type` URI (…/food-alerts/def/AA); "Alert" is the common parent.
 TYPES = {
@@ -29,7 +30,7 @@ def squash(value):
     value = clean(value)
     if value is None:
         return None
-    return " ".join(str(value).split()) or None
+    return fold.squash(str(value)) or None
 
 
 def as_list(value):
@@ -51,7 +52,7 @@ def labels(values, key="label"):
 
 def statement(text):
     """'Nuts\\nThis product contains…' -> 'Nuts: This product contains…' (a heading line, then prose)."""
-    lines = [" ".join(line.split()) for line in str(text).splitlines()]
+    lines = [fold.squash(line) for line in str(text).splitlines()]
     lines = [line for line in lines if line]
     if len(lines) > 1 and not re.search(r"[.:;!?]$", lines[0]):
         lines[0] = lines[0].rstrip(",") + ":"

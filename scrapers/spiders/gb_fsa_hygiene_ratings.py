@@ -1,6 +1,5 @@
 from scrapers.bases import CsvSpider, clean
-from scrapers.parsers import parse_float
-
+from vn.money import parse_float
 
 # A rating is an inspection result, never a certificate: each value in the scheme's own words
 # (FSA wording for FHRS 0–5; Scotland's FHIS terms), Vietnamese first. value -> (status, words).

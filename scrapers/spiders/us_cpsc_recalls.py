@@ -22,6 +22,7 @@ import re
 from w3lib.html import remove_tags, replace_entities
 
 from scrapers.bases import RssSpider, clean
+from vn.fold import squash
 
 # Words of CPSC titles for products made for children ("Children's Pajamas", "Infant Bath Seats").
 CHILDREN = re.compile(r"\b(?:Child(?:ren)?'?s?|Kids?'?|Infants?'?|Bab(?:y|ies)'?|Toddlers?'?|Toys?)\b", re.I)
@@ -39,7 +40,7 @@ def text(value):
     value = clean(value)
     if value is None:
         return None
-    return " ".join(replace_entities(remove_tags(value)).split()) or None
+    return squash(replace_entities(remove_tags(value))) or None
 
 
 class UsCpscRecallsSpider(RssSpider):

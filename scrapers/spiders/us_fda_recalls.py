@@ -3,6 +3,7 @@ import json
 import scrapy
 
 from scrapers.bases import JsonSpider, clean
+from vn.fold import squash
 
 # PHASETXT, FDA's own words: Ongoing, Completed (the firm finished), Terminated (FDA closed the recall).
 PHASES = {"ongoing": "ongoing", "completed": "completed", "terminated": "terminated"}
@@ -48,7 +49,7 @@ class UsFdaRecallsSpider(JsonSpider):
     def post_process(self, record, row):
         # The whole description: later products, models and UPCs on a notice must be readable and searchable.
         description = clean(row.get("PRODUCTDESCRIPTIONTXT")) or ""
-        record["product"] = " ".join(description.split()) or None
+        record["product"] = squash(description) or None
         record["title"] = f"{clean(row.get('RECALLNUM')) or 'Recall'}: {record['product'] or record['company']}"
         record["risk_class"] = f"Class {record['risk_class']}" if record["risk_class"] in ("1", "2", "3") else record["risk_class"]
         record["authority"] = f"FDA {clean(row.get('CENTERCD')) or ''}".strip()

@@ -1,7 +1,7 @@
 import re
 
 from scrapers.bases import CitedCsvSpider, clean
-from scrapers.parsers import parse_declaration_no, parse_drug_registration
+from vn.ids import parse_declaration_no, parse_drug_registration
 
 # `Loại` -> the kind that chooses the advice shown.
 KINDS = {"thuốc": "drug", "mỹ phẩm": "cosmetic", "thực phẩm": "food", "xe": "vehicle", "thiết bị": "device"}

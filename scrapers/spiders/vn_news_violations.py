@@ -1,5 +1,5 @@
 from scrapers.bases import CitedCsvSpider, clean
-from scrapers.parsers import parse_tax_code
+from vn.ids import parse_tax_code
 
 
 class VnNewsViolationsSpider(CitedCsvSpider):
