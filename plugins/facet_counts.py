@@ -15,6 +15,7 @@ listed in `facets_timed_out` (Datasette's word for "not counted"); the page's co
 (plugins/search_plan.py counts it on the full-text index).
 """
 import re
+import urllib.parse
 from collections import Counter
 
 import datasette.facets
@@ -24,6 +25,8 @@ from datasette.plugins import pm
 from datasette.database import QueryInterrupted
 from datasette.utils import detect_json1, escape_sqlite, path_with_added_args, path_with_removed_args
 
+_fk_columns = {}     # (database, table) -> its foreign-key columns, for files that cannot change
+DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$)")
 FACET_CAP = 10_000   # hits of a search above which facets are counted only on request (`_facet_all=1`)
 LOOKUP = ("select facet_column, value, count from facet_counts "
           "where table_name = :table and filter_column = :column and filter_value = :value")
@@ -133,17 +136,18 @@ class PrecomputedColumnFacet(ColumnFacet):
         """One facet, in Datasette's shape and order (count desc, then value)."""
         size = self.get_facet_size()
         rows = sorted(pairs, key=lambda r: (-r[1], isinstance(r[0], str), r[0]))
-        expanded = await self.ds.expand_foreign_keys(self.database, self.table, column, [v for v, _n in rows[:size]])
+        expanded = await self._labels(column, [v for v, _n in rows[:size]])
         column_qs = f"{column}__exact" if column.startswith("_") else column
         qs_pairs = self.get_querystring_pairs()
+        added, absolute = self._links()
         values = []
         for value, count in rows[:size]:
             selected = (column_qs, str(value)) in qs_pairs
             toggle = (path_with_removed_args(self.request, {column_qs: str(value)}) if selected
-                      else path_with_added_args(self.request, {column_qs: value}))
+                      else added(column_qs, value))
             values.append({
                 "value": value, "label": expanded.get((column, value), value), "count": count,
-                "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(toggle)),
+                "toggle_url": absolute(toggle),
                 "selected": selected,
             })
         return {
@@ -151,6 +155,53 @@ class PrecomputedColumnFacet(ColumnFacet):
             "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
             "results": values, "truncated": len(rows) > size,
         }
+
+    async def _labels(self, column, values):
+        """Datasette's `expand_foreign_keys` (labels of a foreign-key column's values), without asking the
+        file for the table's foreign keys on every facet when the file cannot change: a column that
+        references nothing has no labels ({}, as Datasette answers)."""
+        db = self.ds.get_database(self.database)
+        if not db.is_mutable:
+            key = (db.name, self.table)
+            if key not in _fk_columns:
+                _fk_columns[key] = {fk["column"] for fk in await db.foreign_keys_for_table(self.table)}
+            if column not in _fk_columns[key]:
+                return {}
+        return await self.ds.expand_foreign_keys(self.database, self.table, column, values)
+
+    def _links(self):
+        """(added, absolute) for this request: `added(column, value)` is Datasette's
+        `path_with_added_args(request, {column: value})` and `absolute(path)` its
+        `absolute_url(request, urls.path(path))`, with the request's query string parsed and its origin
+        worked out once per request instead of once per facet value (urljoin through PrefixedUrlString
+        cost ~0.3 ms a link, ~25 ms of a table page with six facets). Anything unusual (a None value, a
+        path with dot segments, `;`, `#`, a trailing `?`) goes through Datasette's own functions."""
+        links = getattr(self, "_links_cache", None)
+        if links is not None:
+            return links
+        request, ds = self.request, self.ds
+        path = request.path
+        current = urllib.parse.urlencode(urllib.parse.parse_qsl(request.query_string))
+        base_url = ds.setting("base_url")
+        origin = ds.absolute_url(request, "/")
+        origin = origin[:-1] if origin.endswith("/") else None
+
+        def added(column, value):
+            if value is None:
+                return path_with_added_args(request, {column: value})
+            extra = urllib.parse.urlencode([(column, value)])
+            return f"{path}?{current}&{extra}" if current else f"{path}?{extra}"
+
+        def absolute(toggle):
+            prefixed = base_url + (toggle[1:] if toggle.startswith("/") else toggle)
+            if origin is None or not prefixed.startswith("/") or prefixed.startswith("//") \
+                    or prefixed.endswith("?") or "#" in prefixed or ";" in prefixed \
+                    or DOT_SEGMENT.search(prefixed.partition("?")[0]):
+                return ds.absolute_url(request, ds.urls.path(toggle))
+            return origin + prefixed
+
+        self._links_cache = (added, absolute)
+        return self._links_cache
 
     async def _types(self):
         """Values are stored as text; integer columns are given back as integers, as SQLite would."""
