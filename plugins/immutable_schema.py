@@ -18,8 +18,6 @@ Mutable and in-memory databases are never cached. Answers are copied on the way 
 their own lists and dicts, as before). Nothing about metadata is cached (hidden tables and label
 columns read it).
 """
-import copy
-
 from datasette.app import Datasette
 from datasette.database import Database
 
@@ -31,6 +29,8 @@ SCHEMA_SQL = {
     "select 1 from sqlite_master where type='table' and name=?",
     "select name from sqlite_master where type='table'",
     "select name from sqlite_master where type='view'",
+    "select sql from sqlite_master where name = :n and type=:t",
+    "select sql from sqlite_master where tbl_name = :n and type='index' and sql is not null",
 }
 
 
@@ -53,6 +53,16 @@ def _hashable(value):
     return value
 
 
+def _copy(value):
+    """A copy of the lists and dicts (callers may change them); tuples (Column, AttachedDatabase…),
+    strings and numbers are immutable and shared. copy.deepcopy was ~3 ms a page."""
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
 def cached_method(name, original):
     async def method(self, *args, **kwargs):
         if not frozen(self) or kwargs:
@@ -61,7 +71,7 @@ def cached_method(name, original):
         memo = _memo(self)
         if key not in memo:
             memo[key] = await original(self, *args)
-        return copy.deepcopy(memo[key])
+        return _copy(memo[key])
     method.__name__ = name
     method._immutable_schema = True
     return method
