@@ -17,7 +17,9 @@ PY = ROOT / ".venv" / "bin" / "python"
 DATASETTE = ROOT / ".venv" / "bin" / "datasette"
 HOST = "127.0.0.1"
 
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    # after bench/ (not before): the project's own `ingest` package must not shadow bench/ingest.py
+    sys.path.append(str(ROOT))
 
 
 def log(*parts):
