@@ -202,3 +202,35 @@ def test_year_filter_and_details_on_the_demo(datasette, demo_db):
     async def bad():
         return await datasette.client.get("/-/map/minhbach/violations.json?year=2025;drop")
     assert asyncio.run(bad()).status_code == 400
+
+
+def test_every_year_from_the_whole_table_index_equals_sql(datasette, demo_db):
+    """`year=` alone and `year=` with a province give, for every year and for a year nobody has, the rows
+    SQL gives (counts per province, every row in points mode): the guard for answering a year from the
+    whole table's index instead of a scan per year."""
+    from conftest import query
+    years = [y for (y,) in query(demo_db, "select distinct year from violations where latitude is not null "
+                                          "and longitude is not null and year is not null")] + ["1066"]
+    assert len(years) > 2
+
+    def get_json(path):
+        async def run():
+            return await datasette.client.get(path)
+        response = asyncio.run(run())
+        assert response.status_code == 200, response.text[:300]
+        return response.json()
+    for year in years:
+        where = "latitude is not null and longitude is not null and year = ?"
+        (total,), = query(demo_db, f"select count(*) from violations where {where}", year)
+        body = get_json(f"/-/map/minhbach/violations.json?zoom=3&year={year}&by=province")
+        assert body["rows_with_coordinates"] == total
+        by_province = dict(query(demo_db, f"select province_code, count(*) from violations where {where} "
+                                          "and province_code is not null group by province_code", year))
+        assert {u[3]: u[2] for u in body["units"]} == by_province
+        points = get_json(f"/-/map/minhbach/violations.json?zoom=16&year={year}")
+        ids = {i for (i,) in query(demo_db, f"select id from violations where {where}", year)}
+        assert {p[0] for p in points["points"]} == ids
+        if by_province:
+            code = max(by_province, key=by_province.get)
+            both = get_json(f"/-/map/minhbach/violations.json?zoom=16&year={year}&province_code={code}")
+            assert len(both["points"]) == by_province[code]
