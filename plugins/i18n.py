@@ -6,9 +6,15 @@ the language of the request is kept in a context variable for the templates' ``_
 ``{% trans %}``. ``lang`` is in every template's context, ``lang_url(code)`` is the current page in
 the other language, and ``label(field, code)`` is a vocabulary label (db/vocabulary.csv) in it.
 
-Moving another page over: wrap its Vietnamese strings in ``{{ _("…") }}`` (drop the " · English"
-half), run ``pybabel extract -F babel.cfg -o locale/messages.pot templates`` and
-``pybabel update -i locale/messages.pot -d locale``, translate the new entries in the .po file.
+Every public page is moved over: a template wraps its Vietnamese in ``{{ _("…") }}`` (placeholders as
+``_("… %(n)s …", n=value)``; a literal ``%`` is ``%%``, Jinja formats every message), a plugin marks a
+label with ``N_("…")`` (babel.cfg lists the plugins read). After changing a string, from the project root:
+
+    pybabel extract -F babel.cfg --no-location --omit-header -o locale/messages.pot .
+    pybabel update -i locale/messages.pot -d locale --ignore-obsolete --no-fuzzy-matching
+
+and translate the new (empty) entries in locale/en/LC_MESSAGES/messages.po. Nothing is compiled: the .po
+file is read as it is (no .mo). tests/test_i18n_pages.py fails while an extracted string has no English.
 """
 import contextvars
 from pathlib import Path

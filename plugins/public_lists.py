@@ -27,20 +27,25 @@ DATABASE = "minhbach"
 PAGE_SIZE = 20
 SEARCH_SORT_LIMIT = 5000
 
+def N_(message):
+    """Marks a page title for the catalogue (pybabel extracts N_ from this file; templates translate it)."""
+    return message
+
+
 # path -> the table, its date column, the filters offered (query parameter -> column) and the columns a card shows
 LISTS = {
     "thu-hoi": dict(
-        table="recalls", sort="published", title="Thu hồi, cảnh báo sản phẩm",
+        table="recalls", sort="published", title=N_("Thu hồi, cảnh báo sản phẩm"),
         filters={"kind": "kind", "jurisdiction": "jurisdiction", "year": "year", "status": "status"},
         columns="id, title, product, brand, company, counterfeit, name_on_product, status, kind, hazard, hazard_code, "
                 "risk_class, jurisdiction, authority, published, published_precision, withdrawn"),
     "xu-phat": dict(
-        table="violations", sort="decided", title="Xử phạt",
+        table="violations", sort="decided", title=N_("Xử phạt"),
         filters={"province": "province_code", "jurisdiction": "jurisdiction", "year": "year"},
         columns="id, establishment, defendant, premises, establishment_id, province, address, violation, sanction, "
                 "fine_vnd, fine_qualifier, fine_text, authority, jurisdiction, decided, decided_precision, withdrawn"),
     "xep-hang-chung-nhan": dict(
-        table="listings", sort="valid_from", title="Xếp hạng, danh hiệu, chứng nhận",
+        table="listings", sort="valid_from", title=N_("Xếp hạng, danh hiệu, chứng nhận"),
         filters={"province": "province_code", "jurisdiction": "jurisdiction", "year": "year", "kind": "kind",
                  "status": "status"},
         columns="id, scheme, rating, kind, status, rating_text, product, holder, establishment_id, province, address, "

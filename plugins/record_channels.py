@@ -27,18 +27,25 @@ DATABASE = "minhbach"
 CHANNELS = Path(__file__).resolve().parent.parent / "db" / "channels.csv"
 REQUIRED = ("id", "authority", "channel", "kinds", "provinces", "source_url", "checked")
 
-# The kinds of problem the report page offers, in the order shown (value, Vietnamese · English).
+
+def N_(message):
+    """Marks a label for the catalogue (pybabel extracts N_ from this file; the page shows _(label))."""
+    return message
+
+
+# The kinds of problem the report page offers, in the order shown (value, Vietnamese label; English in
+# locale/en through the catalogue).
 KINDS = [
-    ("food", "Thực phẩm không an toàn · Unsafe food"),
-    ("drug", "Thuốc · Medicine"),
-    ("cosmetic", "Mỹ phẩm · Cosmetic"),
-    ("counterfeit", "Hàng giả · Counterfeit"),
-    ("establishment", "Cửa hàng, cơ sở ăn uống · A shop or food business"),
-    ("ecommerce", "Lừa đảo mua bán trên mạng · Online shopping scam"),
-    ("vehicle", "Xe cộ · Vehicle"),
-    ("device", "Thiết bị y tế, đồ điện · Device"),
-    ("children", "Đồ dùng trẻ em · Children's product"),
-    ("other", "Khác · Other"),
+    ("food", N_("Thực phẩm không an toàn")),
+    ("drug", N_("Thuốc")),
+    ("cosmetic", N_("Mỹ phẩm")),
+    ("counterfeit", N_("Hàng giả")),
+    ("establishment", N_("Cửa hàng, cơ sở ăn uống")),
+    ("ecommerce", N_("Lừa đảo mua bán trên mạng")),
+    ("vehicle", N_("Xe cộ")),
+    ("device", N_("Thiết bị y tế, đồ điện")),
+    ("children", N_("Đồ dùng trẻ em")),
+    ("other", N_("Khác")),
 ]
 RECORD_KIND = {"withdrawal": "other"}
 
@@ -71,7 +78,7 @@ def qr(url):
     return segno.make(url, error="m", micro=False)
 
 
-def qr_svg(url, scale=4, title="Mã QR · QR code"):
+def qr_svg(url, scale=4, title="Mã QR"):
     """Inline SVG of a QR code for `url` (no XML declaration, a title for screen readers)."""
     out = io.BytesIO()
     qr(url).save(out, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True, title=title,

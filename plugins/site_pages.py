@@ -5,6 +5,7 @@
 - ``canned(name, params)``: rows of a canned query of metadata.yml, so a page shows exactly what the
   query's JSON API returns (the SQL lives in one place).
 - ``page_sql(name, params)``: rows of one of the pages' own queries, by name (db/page_sql.py).
+- ``db_name``: the database's name (a global: templates and their macros write ``urls.table(db_name, …)``).
 - filters ``from_json`` (a JSON cell as a list, [] when empty or unreadable), ``vn_date`` (ISO →
   dd/mm/yyyy at the precision published), ``vnd`` (90000000 → 90.000.000) and ``days_after`` (whole
   days from a published date to a date-time, as SQLite's julianday difference); test ``web_url``
@@ -71,6 +72,7 @@ def prepare_jinja2_environment(env):
     env.filters["vnd"] = vnd
     env.filters["days_after"] = days_after
     env.tests["web_url"] = web_url
+    env.globals["db_name"] = DATABASE   # the one place templates take the database's name from
 
 
 @hookimpl
