@@ -9,6 +9,8 @@
  * shown, popups built on click from the row's text (never as HTML). Requests are debounced and a
  * request still in flight when the map moves again is cancelled; answers are cached per URL.
  */
+import { rowKey } from "./tilde.js";   // Datasette's tilde encoding: one copy, shared with /ban-do
+
 (function () {
   "use strict";
   var params = new URLSearchParams(location.search);
@@ -36,24 +38,11 @@
   // What the page did, for tests and bench/map.py (renders counted once painted).
   var state = window.__mapGrid = { map: map, renders: 0, requests: 0, mode: null, total: null, items: 0, lastRender: null };
 
-  function tildeEncode(value) {
-    // Datasette's tilde encoding of a primary key in a row URL.
-    var bytes = new TextEncoder().encode(String(value));
-    var out = "";
-    for (var i = 0; i < bytes.length; i++) {
-      var b = bytes[i];
-      if ((b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b === 95 || b === 45) out += String.fromCharCode(b);
-      else if (b === 32) out += "+";
-      else out += "~" + (b < 16 ? "0" : "") + b.toString(16).toUpperCase();
-    }
-    return out;
-  }
-
   function fmt(n) { return Number(n).toLocaleString("vi-VN"); }
 
   function rowLink(data, pk) {
     var a = document.createElement("a");
-    var key = Array.isArray(pk) ? pk.map(tildeEncode).join(",") : tildeEncode(pk);
+    var key = rowKey(pk);
     a.href = "/" + encodeURIComponent(data.database) + "/" + encodeURIComponent(data.table) + "/" + key;
     return a;
   }
