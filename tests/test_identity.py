@@ -311,7 +311,8 @@ def test_business_page_lists_possibly_related_establishments_apart(datasette, de
     finally:
         conn.close()
     page = check_accessible(get(datasette, row_path("establishments", eid)))
-    assert f"Có thể liên quan · Possibly related ({count})" in page.body
+    assert f"Có thể liên quan ({count})" in page.body
+    assert f"Possibly related ({count})" in Page(get(datasette, row_path("establishments", eid) + "?lang=en")).body
     assert all(row_path("establishments", r) in page.links for r in related)
     assert "không có bằng chứng" in page.body
 

@@ -239,7 +239,8 @@ def corrected(demo_db, tmp_path_factory):
 def test_a_correction_is_shown_beside_the_sources_value(corrected):
     ds, db, fix, before, _n = corrected
     text = get(ds, page_path("violations", fix["record_id"])).text
-    assert "Đính chính · Corrections" in text
+    assert "Đính chính (1)" in text
+    assert "Corrections (1)" in get(ds, page_path("violations", fix["record_id"]) + "?lang=en").text
     assert f'<span class="source-value">{html.escape(before, quote=False)}</span>' in text
     assert f'<strong class="corrected-value">{fix["corrected_value"]}</strong>' in text
     assert fix["reason"] in text and "15/01/2026" in text and fix["evidence_url"] in text

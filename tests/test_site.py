@@ -140,7 +140,9 @@ def test_recall_page(datasette, demo_db):
     page = check_accessible(html)
     assert r["title"] in page.body
     # The advice depends on the recall's kind and status (tests/test_trust_recalls.py checks each).
-    assert "Người tiêu dùng nên làm gì" in html and "Trạng thái · Status" in html
+    assert "Người tiêu dùng nên làm gì" in html and "Trạng thái:" in page.body
+    english = Page(get(datasette, row_path("recalls", r["id"]) + "?lang=en"))
+    assert english.lang == "en" and "What to do" in english.body and "Status:" in english.body
     assert f'href="{r["url"]}"' in html
     (licence,), = query(demo_db, "select licence from sources where source = ?", (r["source"],))
     assert licence in page.body
@@ -269,7 +271,9 @@ def test_sources_page_lists_every_source_and_its_runs(datasette, demo_db):
     for s in query(demo_db, "select source, publisher, licence from sources"):
         assert s["source"] in page.body and s["publisher"] in page.body and s["licence"] in page.body
     assert "28/11" in page.body or "/20" in page.body                # dd/mm/yyyy run dates
-    assert page.body.count("ổn · ok") >= len(query(demo_db, "select distinct source from runs where status = 'ok'"))
+    ok_sources = len(query(demo_db, "select distinct source from runs where status = 'ok'"))
+    assert html.count("<td>ổn</td>") >= ok_sources
+    assert get(datasette, "/nguon?lang=en").count("<td>ok</td>") >= ok_sources
 
 
 def test_api_page_examples_answer(datasette):
@@ -376,7 +380,9 @@ def test_certified_business_that_was_penalised_gets_a_notice(hostile):
 
 def test_withdrawn_record_says_so(hostile):
     html = get(hostile, row_path("violations", "evil:2"))
-    assert "Nguồn đã ngừng liệt kê bản ghi này từ 03/02/2026" in html and "no longer listed since 2026-02-03" in html
+    assert "Nguồn đã ngừng liệt kê bản ghi này từ 03/02/2026" in html and "nguồn đã ngừng liệt kê từ 03/02/2026" in html
+    english = get(hostile, row_path("violations", "evil:2") + "?lang=en")
+    assert "The source stopped listing this record on 03/02/2026" in english and "no longer listed since 03/02/2026" in english
     assert "nguồn vẫn đang liệt kê" in get(hostile, row_path("listings", "evil:3"))
 
 
@@ -388,9 +394,11 @@ def test_non_web_source_url_is_not_a_link(hostile):
 def test_map_page_links_to_the_aggregated_national_map(datasette):
     import asyncio
     import re
-    # /ban-do draws the aggregated map itself (issue 17): it asks /-/map/minhbach/<table>.json
+    # /ban-do draws the aggregated map itself (issue 17): its script asks /-/map/<db>/<table>.json
     page = asyncio.run(datasette.client.get("/ban-do")).text
-    assert 'id="map"' in page and '"-/map/minhbach/"' in page and 'data-table="violations"' in page
+    assert 'id="map"' in page and 'data-db="minhbach"' in page and 'data-table="violations"' in page
+    script = asyncio.run(datasette.client.get("/static/map/ban-do.js")).text
+    assert '"-/map/" + encodeURIComponent(db)' in script and 'from "./tilde.js"' in script
     assert 'data-table="listings"' in asyncio.run(datasette.client.get("/ban-do?kind=listings")).text
     assert re.search(r'<option value="listings"', page)
     data = asyncio.run(datasette.client.get("/-/map/violations.json?zoom=5&bbox=100,8,118,24")).json()

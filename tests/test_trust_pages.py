@@ -33,10 +33,17 @@ def body(ds, path):
     return Page(get(ds, path)).body
 
 
-def statements(ds, path):
+def english(path):
+    """The same page in English (the catalogue's second language)."""
+    return path + ("&" if "?" in path else "?") + "lang=en"
+
+
+def statements(ds, path, lang="vi"):
     """What the page states in its own words: the text above the "All fields" dump of the raw record
     (whose source headings, e.g. "Cơ quan công nhận", are the source's and are shown as such)."""
-    return body(ds, path).split("Tất cả các trường · All fields")[0]
+    if lang == "en":
+        return body(ds, english(path)).split("All fields")[0]
+    return body(ds, path).split("Tất cả các trường")[0]
 
 
 def api(ds, path):
@@ -63,12 +70,15 @@ def test_every_food_hygiene_rating_value_reads_as_a_rating_in_the_fsa_words(data
     assert {"0", "1", "Exempt", "AwaitingInspection"} <= set(first_of_value)
     for value, fhrsid in first_of_value.items():
         text = statements(datasette, row_path("listings", f"gb_fsa_hygiene_ratings:{fhrsid}"))
-        assert "Chứng nhận · Certificate" not in text and "công nhận" not in text, value
-        assert "Xếp hạng · Rating" in text, value
+        assert "Loại Chứng nhận" not in text and "công nhận" not in text, value
+        assert "Loại Xếp hạng" in text, value
+        en = statements(datasette, row_path("listings", f"gb_fsa_hygiene_ratings:{fhrsid}"), "en")
+        assert "Kind Rating" in en and "Certificate" not in en, value
         if value in FSA_WORDS:
             assert f"Food Hygiene Rating Scheme: {value} — " in text and FSA_WORDS[value] in text, value
     exempt = body(datasette, row_path("listings", f"gb_fsa_hygiene_ratings:{first_of_value['Exempt']}"))
-    assert "được miễn xếp hạng · exempt" in exempt and "Tình trạng · Status được miễn" in exempt
+    assert "được miễn xếp hạng · exempt" in exempt and "Tình trạng được miễn xếp hạng" in exempt
+    assert "Status exempt" in body(datasette, english(row_path("listings", f"gb_fsa_hygiene_ratings:{first_of_value['Exempt']}")))
     waiting = body(datasette, row_path("listings", f"gb_fsa_hygiene_ratings:{first_of_value['AwaitingInspection']}"))
     assert "chờ kiểm tra, chưa được xếp hạng · awaiting inspection" in waiting and "đang chờ kết quả" in waiting
 
@@ -96,7 +106,7 @@ def test_an_unrated_ocop_product_is_not_shown_as_recognised(datasette):
         text = statements(datasette, row_path("listings", f"vn_ocop_tra_vinh:{product['id']}"))
         assert product["name"] in text
         assert "chưa được xếp hạng" in text and "không phải sản phẩm OCOP được công nhận" in text
-        assert "Chứng nhận · Certificate" not in text and not re.search(r"\d sao", text)
+        assert "Loại Chứng nhận" not in text and not re.search(r"\d sao", text)
 
 
 def test_a_consumer_voted_award_is_an_award_not_a_certificate(datasette, demo_db):
@@ -105,8 +115,9 @@ def test_a_consumer_voted_award_is_an_award_not_a_certificate(datasette, demo_db
     assert len(awards) == len(titles) > 0
     for award in awards:
         text = statements(datasette, row_path("listings", award["id"]))
-        assert "Danh hiệu · Award" in text and "người tiêu dùng bình chọn" in text and award["rating"] in text
-        assert "Chứng nhận · Certificate" not in text and "công nhận" not in text.replace("không phải chứng nhận", "")
+        assert "Loại Danh hiệu" in text and "người tiêu dùng bình chọn" in text and award["rating"] in text
+        assert "Loại Chứng nhận" not in text and "công nhận" not in text.replace("không phải chứng nhận", "")
+        assert "Kind Award" in statements(datasette, row_path("listings", award["id"]), "en")
 
 
 def test_a_council_score_awaiting_its_decision_reads_as_pending(published):
@@ -122,8 +133,9 @@ def test_a_council_score_awaiting_its_decision_reads_as_pending(published):
     assert sorted(r["product"] for r in pending) == sorted(r["Tên sản phẩm"] for r in awaiting) and pending
     for r in pending:
         text = statements(ds, row_path("listings", r["id"]))
-        assert "đang chờ kết quả · pending" in text and "chờ quyết định công nhận" in text
-        assert f"được {r['authority']} xếp hạng" not in text and "Chứng nhận · Certificate" not in text
+        assert "Tình trạng đang chờ kết quả" in text and "chờ quyết định công nhận" in text
+        assert f"được {r['authority']} xếp hạng" not in text and "Loại Chứng nhận" not in text
+        assert "Status pending" in statements(ds, row_path("listings", r["id"]), "en")
 
 
 def test_ratings_read_in_the_scheme_words_on_search_business_page_and_map(datasette, demo_db):
@@ -218,8 +230,9 @@ def test_curated_rows_link_to_a_press_report_naming_the_outlet(datasette, demo_d
     for r in query(demo_db, f"select id, url from {table} where source = ? limit 5", (source,)):
         text = body(datasette, row_path(table, r["id"]))
         outlet = r["url"].split("/")[2]
-        assert f"Bài báo đưa tin · Press report Bài báo trên {outlet}" in text
-        assert "Trang chính thức · Official source" not in text
+        assert f"Bài báo đưa tin Bài báo trên {outlet}" in text
+        en = body(datasette, english(row_path(table, r["id"])))
+        assert f"Press report Press report ({outlet})" in en and "Official source" not in en
 
 
 def test_a_press_report_names_the_decision_number_where_known(datasette, demo_db):
@@ -235,7 +248,8 @@ def test_a_press_report_names_the_decision_number_where_known(datasette, demo_db
 
 def test_official_sources_keep_the_official_label_and_the_api_says_which(datasette, demo_db):
     fhrs = query(demo_db, "select id from listings where source = 'gb_fsa_hygiene_ratings' limit 1")[0]
-    assert "Trang chính thức · Official source" in body(datasette, row_path("listings", fhrs["id"]))
+    assert "Trang chính thức Trang chính thức của nguồn" in body(datasette, row_path("listings", fhrs["id"]))
+    assert "Official source Official page" in body(datasette, english(row_path("listings", fhrs["id"])))
     kinds = {s["source"]: s["url_kind"] for s in api(datasette, "/minhbach/sources.json?_shape=array")}
     assert kinds == {spider.name: spider.url_kind for spider in all_spiders()}
     assert {name for name, kind in kinds.items() if kind == "press"} == {
@@ -250,7 +264,9 @@ def test_a_fresh_build_shows_no_publication_lag(datasette, demo_db):
     for table, date in (("recalls", "published"), ("violations", "decided"), ("listings", "valid_from")):
         for r in query(demo_db, f"select id from {table} where length({date}) = 10 limit 3"):
             text = body(datasette, row_path(table, r["id"]))
-            assert "ngày sau khi công bố" not in text and "Minh Bạch thu thập lần đầu · First collected" in text
+            assert "ngày sau khi công bố" not in text and "Minh Bạch thu thập lần đầu" in text
+            en = body(datasette, english(row_path(table, r["id"])))
+            assert "days after publication" not in en and "First collected by Minh Bạch" in en
 
 
 @pytest.fixture
@@ -269,6 +285,7 @@ def test_a_record_picked_up_by_a_later_run_shows_its_lag(second_run):
     assert later
     for r in later:
         assert f"{r['lag']} ngày sau khi công bố" in body(ds, row_path("violations", r["id"]))
+        assert f"{r['lag']} days after publication" in body(ds, english(row_path("violations", r["id"])))
     # a row of the sample, first collected by the first load, still shows none
     early = query(second_run, "select id from violations where source = 'vn_news_violations' and first_seen <= ? "
                               "and decided_precision = 'day' limit 1", (first_load,))[0]
@@ -284,7 +301,7 @@ def source_card(html, source):
 
 
 def test_home_and_sources_page_state_freshness_from_the_records(datasette, demo_db):
-    home, nguon = get(datasette, "/"), get(datasette, "/nguon")
+    home, nguon, nguon_en = get(datasette, "/"), get(datasette, "/nguon"), get(datasette, "/nguon?lang=en")
     assert "cập nhật tốt gần nhất" not in home
     today = datetime.datetime.now(datetime.timezone.utc).date()
     for spider in all_spiders():
@@ -298,8 +315,10 @@ def test_home_and_sources_page_state_freshness_from_the_records(datasette, demo_
         overdue = _overdue(newest, spider, today)
         assert ("cũ hơn nhịp công bố thường lệ" in card) == bool(overdue), spider.name
         section = Page(nguon.split(f'id="{spider.name}"')[1].split("</li>")[0]).body
-        assert f"Bản ghi mới nhất · Newest record {shown or 'không rõ ngày'}" in section, spider.name
-        assert "Kiểm tra lần cuối · Last checked" in section
+        assert f"Bản ghi mới nhất {shown or 'không rõ ngày'}" in section, spider.name
+        assert "Kiểm tra lần cuối" in section
+        section_en = Page(nguon_en.split(f'id="{spider.name}"')[1].split("</li>")[0]).body
+        assert f"Newest record {shown or 'no dated record'}" in section_en and "Last checked" in section_en, spider.name
 
 
 def test_the_prosecutions_file_is_a_historical_2014_15_dataset(datasette):

@@ -174,18 +174,22 @@ def test_fda_status_comes_from_phasetxt_and_is_shown_first(datasette, demo_db):
     body = check_accessible(get(datasette, row_path("recalls", f"us_fda_recalls:{terminated['PRODUCTID']}"))).body
     html = get(datasette, row_path("recalls", f"us_fda_recalls:{terminated['PRODUCTID']}"))
     assert html.index('class="status status-terminated"') < html.index("<h1>")   # status first
-    assert f"đã kết thúc ngày {mdy(terminated['TERMINATIONDT'])} · terminated" in body
+    assert f"đã kết thúc ngày {mdy(terminated['TERMINATIONDT'])}" in body
+    english = Page(get(datasette, row_path("recalls", f"us_fda_recalls:{terminated['PRODUCTID']}") + "?lang=en")).body
+    assert f"Status: terminated on {mdy(terminated['TERMINATIONDT'])}" in english and "This recall has ended" in english
     advice = text_between(body, "Người tiêu dùng nên làm gì", "Cơ sở liên quan" if "Cơ sở liên quan" in body else "Tất cả các trường")
     assert "Đợt thu hồi này đã kết thúc" in advice
     assert "Ngừng sử dụng" not in advice and "Không ăn" not in advice
     ongoing = next(row for row in sample if row["PHASETXT"] == "Ongoing")
     body = get(datasette, row_path("recalls", f"us_fda_recalls:{ongoing['PRODUCTID']}"))
-    assert "đang thu hồi · ongoing" in Page(body).body
+    assert "Trạng thái: đang thu hồi" in Page(body).body
+    assert "Status: ongoing" in Page(get(datasette, row_path("recalls", f"us_fda_recalls:{ongoing['PRODUCTID']}") + "?lang=en")).body
 
 
 def test_sources_without_status_say_so(datasette, demo_db):
     r = query(demo_db, "select id from recalls where source = 'vn_news_recalls' and status = 'unknown' limit 1")[0]
-    assert "nguồn không nêu trạng thái · the source gives no status" in Page(get(datasette, row_path("recalls", r["id"]))).body
+    assert "nguồn không nêu trạng thái" in Page(get(datasette, row_path("recalls", r["id"]))).body
+    assert "the source gives no status" in Page(get(datasette, row_path("recalls", r["id"]) + "?lang=en")).body
 
 
 def test_vehicle_recalls_get_vin_advice_and_no_refund(datasette, demo_db):
@@ -232,8 +236,10 @@ def test_prosecution_pages_name_the_defendants_and_the_premises(datasette, demo_
     assert several
     r = next(r for r in rows if r["defendant"] and r["defendant"] != r["premises"])
     page = check_accessible(get(datasette, row_path("violations", r["id"])))
-    assert f"Bị cáo bị kết án · Defendant(s) convicted {r['defendant']}" in page.body
-    assert f"Nơi xảy ra vi phạm · Premises (where it happened) {r['premises']}" in page.body
+    assert f"Bị cáo bị kết án {r['defendant']}" in page.body
+    assert f"Nơi xảy ra vi phạm {r['premises']}" in page.body
+    english = Page(get(datasette, row_path("violations", r["id"]) + "?lang=en")).body
+    assert f"Defendant(s) convicted {r['defendant']}" in english and f"Premises (where it happened) {r['premises']}" in english
     assert "Bị cáo nêu trên đã bị tòa án kết án" in page.body and "đã xử phạt cơ sở này" not in page.body
     assert "<h1>" + r["defendant"].replace("&", "&amp;").replace("'", "&#39;") + "</h1>" in get(
         datasette, row_path("violations", r["id"]))
@@ -279,8 +285,11 @@ def test_map_page_counts_town_centres_apart_from_points(datasette, demo_db):
     assert towns
     html = get(datasette, "/ban-do")
     legend = Page(html.split('aria-labelledby="precision-h"')[1].split("</ul>")[0]).body
-    assert f"vị trí chính xác · exact ({points})" in legend
-    assert f"trung tâm đường, thị trấn · street, town ({streets + towns})" in legend
+    assert f"vị trí chính xác ({points})" in legend
+    assert f"trung tâm đường, thị trấn ({streets + towns})" in legend
+    html = get(datasette, "/ban-do?lang=en")
+    legend = Page(html.split('aria-labelledby="precision-h"')[1].split("</ul>")[0]).body
+    assert f"exact position ({points})" in legend and f"street or town centre ({streets + towns})" in legend
 
 
 def test_prosecutions_raw_file_swindon_is_a_town():
@@ -302,8 +311,11 @@ def test_fda_published_is_the_enforcement_report_date(datasette, demo_db):
         assert r["initiated"] == datetime.strptime(started, "%m/%d/%Y").date().isoformat()
     source = next(s for s in sample if s["ENFORCEMENTREPORTDT"] != s["RECALLINITIATIONDT"])
     body = Page(get(datasette, row_path("recalls", f"us_fda_recalls:{source['PRODUCTID']}"))).body
-    assert f"Ngày cơ quan công bố · Published {mdy(source['ENFORCEMENTREPORTDT'])}" in body
-    assert f"Công ty bắt đầu thu hồi · Firm started the recall {mdy(source['RECALLINITIATIONDT'])}" in body
+    assert f"Ngày cơ quan công bố {mdy(source['ENFORCEMENTREPORTDT'])}" in body
+    assert f"Công ty bắt đầu thu hồi {mdy(source['RECALLINITIATIONDT'])}" in body
+    english = Page(get(datasette, row_path("recalls", f"us_fda_recalls:{source['PRODUCTID']}") + "?lang=en")).body
+    assert f"Published {mdy(source['ENFORCEMENTREPORTDT'])}" in english
+    assert f"Firm started the recall {mdy(source['RECALLINITIATIONDT'])}" in english
 
 
 # ---- 12. Entities and mojibake repaired at parse time, and flagged -----------------------------
