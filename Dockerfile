@@ -11,9 +11,9 @@ WORKDIR /app
 # The code first (a layer that changes less often than the data).
 COPY pyproject.toml ./
 COPY db/*.py db/
-COPY scrapers/ scrapers/
 COPY vn/ vn/
-RUN pip install . && rm -rf build *.egg-info
+# The site only (the `serve` extra): no Scrapy, no spiders (plugins import db/ and vn/, never the crawler).
+RUN pip install ".[serve]" && rm -rf build *.egg-info
 
 COPY metadata.yml ./
 COPY plugins/ plugins/

@@ -15,7 +15,7 @@ FORCE  ?=
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[crawl,serve,test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 demo: demo-db serve
 
 demo-db: install
-	$(PY) -m db --db $(DB) demo
+	$(PY) -m ingest --db $(DB) demo
 
 # Written aside and renamed: two instances started at once never read the other's half-written file.
 $(DB).inspect.json: $(DB) | $(VENV)/bin/datasette
@@ -56,7 +56,7 @@ test-fast: install
 # Live ingest of every source, or one source from a saved response or received file:
 #   make ingest SOURCE=gb_fsa_prosecutions FILE=path/to/prosecutions.csv [FORCE=1]
 ingest: install
-	$(PY) -m db --db $(DB) ingest $(SOURCE)$(if $(FILE),=$(abspath $(FILE))) $(if $(FORCE),--force)
+	$(PY) -m ingest --db $(DB) run $(SOURCE)$(if $(FILE),=$(abspath $(FILE))) $(if $(FORCE),--force)
 
 # Save a live response as a sample (on a machine with internet): make fixture SOURCE=us_cpsc_recalls
 # Only for sources read from one plain GET; `make fixture` alone lists them, and says why not for the others.

@@ -1,7 +1,7 @@
 """Ingest benchmark: our real path from a CSV file to the published database, against the raw-SQLite
 limit on the same rows. Also builds the 1M-row database the serving and map benchmarks use.
 
-ours  = `python -m db --db bench/data/ingest_<n>/minhbach.db ingest vn_news_violations=<csv>`, wall clock:
+ours  = `python -m ingest --db bench/data/ingest_<n>/minhbach.db run vn_news_violations=<csv>`, wall clock:
         Scrapy reads and validates the CSV, db/store.py enriches (db/places.py geocodes, establishment
         keys) and upserts in one transaction, db/build.py finalizes (reference tables, establishments,
         FTS over folded text, indexes, ANALYZE, integrity check), smoke-tests and swaps the file in.
@@ -45,7 +45,7 @@ def run_ours(csv_path, db_path, profile=None):
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for p in db_path.parent.glob(db_path.name + "*"):
         p.unlink()
-    argv = [str(PY), "-m", "db", "--db", str(db_path), "ingest", f"{SOURCE}={csv_path}"]
+    argv = [str(PY), "-m", "ingest", "--db", str(db_path), "run", f"{SOURCE}={csv_path}"]
     if profile:
         spy = DATA / "tools" / "bin" / "py-spy"
         if not spy.exists():

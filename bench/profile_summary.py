@@ -7,7 +7,7 @@ import re
 import sys
 from collections import Counter
 
-# Stages of `python -m db ingest`, outermost first: the first frame of a stack that matches names it.
+# Stages of `python -m ingest run`, outermost first: the first frame of a stack that matches names it.
 STAGES = [
     ("finalize: FTS (build_fts, fold/canonical)", "build_fts (db/build.py"),
     ("finalize: indexes", "build_indexes (db/build.py"),
@@ -17,7 +17,7 @@ STAGES = [
     ("store: upsert (enrich, geocode, executemany)", "_upsert (db/store.py"),
     ("store: other", "commit_source (db/store.py"),
     ("spider: CSV rows -> records", "parse (scrapers/bases.py"),
-    ("pipeline: validate", "process_item (scrapers/pipelines.py"),
+    ("pipeline: validate", "process_item (ingest/pipelines.py"),
     ("smoke test (Datasette in process)", "smoke (db/build.py"),
     ("content hash", "content_hash (db/build.py"),
     ("prepare (schema)", "prepare (db/build.py"),

@@ -18,7 +18,7 @@ import sqlite_utils
 from db import authorities, corrections, facets, hazards, schema
 from db.store import connect
 from vn import units
-from vn.fold import canonical_for_index, forget_ahead
+from vn.fold import canonical
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "minhbach"
@@ -202,18 +202,22 @@ def build_establishment_links(conn, judgements):
                       for j in judgements if j["judgement"] == "do-not-merge"])
 
 
-def load_sources(conn, today=None):
+def load_sources(conn, sources=None, today=None):
     """The `sources` table, from the spiders' own declarations and their runs.
+
+    ``sources``: the spider classes (ingest/ passes them: db/ never imports the crawler); None keeps
+    the declarations the file already publishes (a rebuild of a built file), with fresh counts and dates.
 
     Freshness is stated from evidence, never as "updated today": when we last read the source
     (`last_checked`), when it last loaded (`last_good_run`), the source's own date of its newest
     record (`newest_record`), whether it is a fixed historical dataset, and `overdue` for a live
     source whose newest record is older than its usual cadence (as of this build, `today`).
     """
-    from scrapers.spiders import all_spiders
     today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    if sources is None:
+        sources = [_Declared(row) for row in conn.execute("select * from sources order by rowid")]
     rows = []
-    for spider in all_spiders():
+    for spider in sources:
         date_column = schema.TABLES[spider.table]["sort"]
         newest = conn.execute(f"select max([{date_column}]) from [{spider.table}] where source = ?",
                               [spider.name]).fetchone()[0]
@@ -254,9 +258,28 @@ def _overdue(newest, spider, today):
     return int((today - last).days > spider.cadence_days)
 
 
-def build_fts(conn):
-    """Full-text tables over folded text (FTS5 never folds đ to d): rebuilt whole, no triggers."""
-    # Texts the ingest's worker already folded during the crawl are not folded again.
+class _Declared:
+    """A source's declarations as the `sources` table published them, read as the spider's attributes."""
+
+    def __init__(self, row):
+        row = dict(row)
+        self.name, self.table, self.historical = row["source"], row["table_name"], bool(row["historical"])
+        for key in ("title", "publisher", "jurisdiction", "licence", "licence_url", "live_url", "kind",
+                    "cadence_days", "url_kind"):
+            setattr(self, key, row[key])
+
+
+def build_fts(conn, folded=None):
+    """Full-text tables over folded text (FTS5 never folds đ to d): rebuilt whole, no triggers.
+
+    ``folded``: {text: canonical(text)} the ingest's workers computed during the crawl (ingest/enricher.py),
+    taken instead of folding again, and emptied here."""
+    folded = {} if folded is None else folded
+
+    def canonical_for_index(text):
+        done = folded.pop(text, None)
+        return canonical(text) if done is None else done
+
     conn.create_function("vn_canonical", 1, lambda text: canonical_for_index(text or ""), deterministic=True)
     for name, spec in schema.TABLES.items():
         if not spec["fts"]:
@@ -266,7 +289,7 @@ def build_fts(conn):
         conn.execute(f"create virtual table [{fts}] using fts5(folded, tokenize='unicode61 remove_diacritics 2')")
         text = " || ' ' || ".join(f"coalesce([{c}], '')" for c in spec["fts"])
         conn.execute(f"insert into [{fts}] (rowid, folded) select rowid, vn_canonical({text}) from [{name}]")
-    forget_ahead()
+    folded.clear()     # what the index did not use (a failed source, rows since replaced)
 
 
 def build_summaries(conn):
@@ -293,7 +316,9 @@ def build_indexes(conn):
         conn.execute(f"create index if not exists [{index}] on [{name}] ({', '.join(columns)})")
 
 
-def finalize(path):
+def finalize(path, sources=None, folded=None):
+    """The build's derived tables, indexes and checks. ``sources`` (the spider classes) and ``folded``
+    (texts folded ahead) come from the ingest (ingest/run.py); see load_sources and build_fts."""
     conn = connect(path)
     try:
         conn.execute("BEGIN")
@@ -302,8 +327,8 @@ def finalize(path):
         authorities.apply(conn)     # canonical names from the reviewed table (db/authorities.csv)
         hazards.apply(conn)         # harmonised hazard codes from the reviewed mapping (db/hazards.csv)
         build_establishments(conn)
-        load_sources(conn)
-        build_fts(conn)
+        load_sources(conn, sources)
+        build_fts(conn, folded)
         build_indexes(conn)
         build_summaries(conn)
         build_views(conn)

@@ -4,7 +4,8 @@
     cog --check metadata.yml README.md   # tests/test_generated_docs.py: fails when a block is stale
 
 - ``metadata.yml``: each table's ``columns:`` map, from the descriptions in ``db/schema.py``;
-- ``README.md``: the table of sources, from the spiders' class attributes.
+- ``README.md``: the table of sources, from the spiders' class attributes (scrapers/docs.py: db/ does
+  not import the crawler).
 Everything else in both files is written by hand.
 """
 import yaml
@@ -26,27 +27,3 @@ def metadata_columns(table, indent=8):
     text = yaml.safe_dump({"columns": column_descriptions(table)}, allow_unicode=True, sort_keys=False,
                           width=_YAML_WIDTH - indent)
     return "".join(" " * indent + line + "\n" for line in text.splitlines())
-
-
-def _cell(text):
-    return str(text).replace("|", "\\|")
-
-
-def _read_from(spider):
-    """Where `make ingest` reads a source from, or why it reads it only from a file."""
-    if not spider.live_url:
-        return "curated file" if spider.url_kind == "press" else "file only"
-    if spider.file_only:
-        return f"file only (live format not yet read: `{spider.live_url}`)"
-    return f"`{spider.live_url}`"
-
-
-def sources_table():
-    """The README's table of sources: one row per spider, from its class attributes."""
-    from scrapers.spiders import all_spiders
-    lines = ["| spider | table | publisher | licence | read from |", "|---|---|---|---|---|"]
-    for spider in all_spiders():
-        historical = " (historical dataset)" if spider.historical else ""
-        lines.append(f"| `{spider.name}` | {spider.table} | {_cell(spider.publisher)} | {_cell(spider.licence)} "
-                     f"| {_cell(_read_from(spider))}{historical} |")
-    return "\n".join(lines) + "\n"

@@ -8,24 +8,17 @@ from there in batches, by SQL against the rows the build already has. A failed s
 simply deleted: its previous rows are untouched.
 """
 import json
-import multiprocessing
 import os
 import pickle
 import sqlite3
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 
 from db import schema
-from db.enrich import enrich, enrich_inputs, inputs
-from scrapers.files import stop_reading
-from vn import fold
-from vn.fold import fold_ahead
+from db.enrich import enrich
 
 MAX_INVALID_SHARE = 0.10   # more than 10% invalid items fails the source
 MIN_COUNT_SHARE = 0.5      # fewer than half of last time's records fails it, unless forced
 BATCH = 500                # staged items upserted per step (one `where id in (...)` query)
-FOLD_AHEAD_MAX = 100_000   # texts folded by the worker kept for build_fts (~0.85 KB each); beyond, build_fts folds
 
 
 def now():
@@ -53,7 +46,7 @@ class Stage:
     A private SQLite file (no journal, no fsync: it never outlives the build) beside the build file,
     named so that db/build.remove_stale_builds removes what a killed ingest leaves. Items are pickled,
     so they come back exactly as the pipeline had them (types included). ``changed`` is what the
-    enrich worker computed for the item (db/enrich.enrich_inputs), or NULL: enriched at commit.
+    enrich worker (ingest/enricher.py) computed for the item (db/enrich.enrich_inputs), or NULL: enriched at commit.
     """
     FLUSH = 1000
 
@@ -108,140 +101,6 @@ class Stage:
                 os.unlink(self.path + suffix)
             except FileNotFoundError:
                 pass
-
-
-class Enricher:
-    """enrich() of a source's items in a second process while the spider is still running.
-
-    Geocoding is the costliest per-item step and is pure, so on a large file it runs beside Scrapy's
-    engine on the other core, and so does folding each record's search text for build_fts. Small
-    runs (tests, feeds) never start a process, and any trouble with the worker (it cannot start, it
-    fails) gives up on it: those items are enriched at commit (commit_source) as before.
-
-    Memory is bounded: at most START_AT items wait before the worker starts, then batches of BATCH go
-    to it, at most IN_FLIGHT at a time (beyond, this process enriches the batch itself), and results
-    go to ``sink(item, changed_or_None)`` in the order of the items as soon as they are ready. Without
-    a sink, ``results()`` gives {id(item): enriched record} for the items it could enrich.
-    """
-    BATCH = 1000          # items per task: amortises the inter-process traffic
-    START_AT = 10_000     # a process costs ~0.5 s to start; below this many items stay serial
-    IN_FLIGHT = 4         # batches waiting for the worker
-    QUEUE = 16            # batches held in all (done ones waiting behind one the worker still does)
-
-    def __init__(self, table, sink=None):
-        self.table, self.sink = table, sink
-        self.pending, self.queue = [], deque()   # queue: [items, future or None, result or None]
-        self.pool, self.parallel, self.failed = None, False, False
-        self.out = {}
-
-    def add(self, item):
-        self.pending.append(item)
-        if not self.parallel:
-            if len(self.pending) < self.START_AT:
-                return
-            self.parallel = True
-        if len(self.pending) >= self.BATCH:
-            self._dispatch()
-
-    def _dispatch(self, final=False):
-        while len(self.pending) >= self.BATCH or (final and self.pending):
-            batch, self.pending = self.pending[:self.BATCH], self.pending[self.BATCH:]
-            self._enqueue(batch)
-            self._harvest()
-
-    def _enqueue(self, batch):
-        if not self.failed and self._waiting() < self.IN_FLIGHT:
-            try:
-                if self.pool is None:
-                    # spawn, not fork: the parent runs Twisted's threads and reactor.
-                    self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-                self.queue.append([batch, self.pool.submit(enrich_inputs, self.table, self._inputs(batch)), None])
-                return
-            except Exception:
-                self._give_up()
-        if self.failed:
-            self.queue.append([batch, None, None])    # enriched at commit
-        else:   # the worker is behind: this process takes this batch
-            self.queue.append([batch, None, enrich_inputs(self.table, self._inputs(batch))])
-
-    def _inputs(self, batch):
-        return [inputs(self.table, item) for item in batch]
-
-    def _waiting(self):
-        return sum(1 for _b, future, _r in self.queue if future is not None and not future.done())
-
-    def _harvest(self, block=False):
-        while self.queue:
-            entry = self.queue[0]
-            batch, future, result = entry
-            if future is not None:
-                if not (block or future.done() or len(self.queue) > self.QUEUE):
-                    return
-                try:
-                    result = future.result()
-                except Exception:
-                    result = None     # enriched at commit (and raises there if enrich() does)
-                    self._give_up()
-            self.queue.popleft()
-            self._emit(batch, result)
-
-    def _emit(self, batch, result):
-        if result is None:
-            if self.sink is not None:
-                for item in batch:
-                    self.sink(item, None)
-            return
-        folded = {}
-        for item, (changed, text, folded_text) in zip(batch, result):
-            if self.sink is not None:
-                self.sink(item, changed)
-            else:
-                self.out[id(item)] = {**item, **changed}
-            if text is not None:
-                folded[text] = folded_text
-        if len(getattr(fold, "_AHEAD", ())) < FOLD_AHEAD_MAX:
-            fold_ahead(folded)    # build_fts takes them from there
-
-    def finish(self):
-        """Every item given to the sink (or to results()); stops the worker."""
-        if stop_reading.is_set():     # SIGTERM/SIGINT: the source fails, enriching the rest is wasted time
-            self.close()
-            for entry in self.queue:
-                entry[1] = entry[2] = None
-            self._harvest(block=True)
-            self._emit(self.pending, None)
-            self.pending = []
-            return
-        if not self.parallel:
-            self._emit(self.pending, None)
-            self.pending = []
-            return
-        self._dispatch(final=True)    # the last, partial batch
-        # Batches the worker has not started are done here, last first: once the crawl is over this
-        # process would only wait, so both cores finish the queue.
-        for entry in reversed(self.queue):
-            future = entry[1]
-            if future is None:
-                continue
-            if not future.cancel():
-                break     # the worker has it, and every batch before it
-            entry[1], entry[2] = None, enrich_inputs(self.table, self._inputs(entry[0]))
-        self._harvest(block=True)
-        self.close()
-
-    def results(self):
-        """{id(item): enriched record}, empty when the run stayed serial; stops the worker."""
-        self.finish()
-        return self.out
-
-    def _give_up(self):
-        self.failed = True
-        self.close()
-
-    def close(self):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
 
 
 def connect(path):

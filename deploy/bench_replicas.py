@@ -93,7 +93,7 @@ def main(argv=None):
         tmp = Path(tmp)
         db = Path(args.db).resolve() if args.db else tmp / "minhbach.db"
         if not args.db:
-            subprocess.run([python, "-m", "db", "--db", str(db), "demo"], cwd=ROOT, check=True,
+            subprocess.run([python, "-m", "ingest", "--db", str(db), "demo"], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         run_dir, port = tmp / "run", free_port()
         subprocess.run([python, str(SCRIPT), "start", "--n", str(args.n), "--db", str(db), "--port", str(port),

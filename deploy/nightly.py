@@ -31,7 +31,7 @@ the month a snapshot (db/snapshot.py: file, `.sha256`, manifest) goes beside the
 and pushed to MINHBACH_IMAGE, then `gcloud run deploy` when MINHBACH_CLOUDRUN_SERVICE is set; without
 MINHBACH_IMAGE the deploy is skipped with one line.
 
-Exit status: 0 ok; 1 a source failed (the others were still published, as `python -m db ingest` does);
+Exit status: 0 ok; 1 a source failed (the others were still published, as `python -m ingest run` does);
 2 refused or failed (restore, checks, ingest error, upload, deploy).
 
   python deploy/nightly.py run [--db db/minhbach.db] [--ingest "SOURCE=FILE …"] [--today YYYY-MM-DD]
@@ -367,8 +367,8 @@ def _is_newer(local, durable):
 
 
 def ingest(db, args):
-    """`python -m db ingest` in its own process (Scrapy's reactor runs once per process)."""
-    command = [sys.executable, "-m", "db", "--db", str(db), "ingest", *args]
+    """`python -m ingest run` in its own process (Scrapy's reactor runs once per process)."""
+    command = [sys.executable, "-m", "ingest", "--db", str(db), "run", *args]
     log(f"ingest: {' '.join(shlex.quote(c) for c in command[1:])}")
     return subprocess.run(command, cwd=ROOT).returncode
 
@@ -469,7 +469,7 @@ def main(argv=None):
         command.add_argument("--db", type=Path, default=ROOT / "db" / NAME, help="the published file")
     commands.choices["run"].add_argument(
         "--ingest", default=os.environ.get("MINHBACH_INGEST_ARGS", ""),
-        help="arguments of `python -m db ingest` (default: every live source; env MINHBACH_INGEST_ARGS)")
+        help="arguments of `python -m ingest run` (default: every live source; env MINHBACH_INGEST_ARGS)")
     commands.choices["run"].add_argument("--today", type=date.fromisoformat,
                                          default=os.environ.get("MINHBACH_TODAY") or date.today().isoformat())
     commands.choices["run"].add_argument("--snapshots", type=Path,

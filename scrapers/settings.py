@@ -1,4 +1,4 @@
-"""Scrapy settings: polite to live sites, two pipelines, nothing else."""
+"""Scrapy settings: polite to live sites, two pipelines (the ingest's: ingest/pipelines.py), nothing else."""
 import os
 
 BOT_NAME = "minhbach"
@@ -29,6 +29,6 @@ LOG_LEVEL = os.environ.get("MINHBACH_LOG_LEVEL", "WARNING")
 FEED_EXPORT_ENCODING = "utf-8"
 
 ITEM_PIPELINES = {
-    "scrapers.pipelines.ValidatePipeline": 100,
-    "scrapers.pipelines.SQLitePipeline": 200,
+    "ingest.pipelines.ValidatePipeline": 100,
+    "ingest.pipelines.SQLitePipeline": 200,
 }

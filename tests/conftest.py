@@ -32,7 +32,7 @@ def parse_file(spider_cls, path, **kwargs):
 
     Returns (items, rejects): rejects are (reason, raw) pairs.
     """
-    from scrapers.pipelines import ValidatePipeline
+    from ingest.pipelines import ValidatePipeline
 
     path = Path(path)
     spider = spider_cls(file=str(path), **kwargs)
@@ -48,8 +48,8 @@ def parse_file(spider_cls, path, **kwargs):
 
 
 def run_db(*args, db, check=True, env=None):
-    """Run `python -m db` as the Makefile does (Scrapy's reactor runs once per process)."""
-    result = subprocess.run([sys.executable, "-m", "db", "--db", str(db), *map(str, args)], cwd=ROOT,
+    """Run `python -m ingest` as the Makefile does (Scrapy's reactor runs once per process)."""
+    result = subprocess.run([sys.executable, "-m", "ingest", "--db", str(db), *map(str, args)], cwd=ROOT,
                             capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")

@@ -153,7 +153,7 @@ def test_coordinates_outside_vietnam_are_not_placed_in_vietnam():
 
 def test_build_killed_midway_leaves_published_file_intact(published):
     before = (published.read_bytes())
-    process = subprocess.Popen([sys.executable, "-m", "db", "--db", str(published), "ingest",
+    process = subprocess.Popen([sys.executable, "-m", "ingest", "--db", str(published), "run",
                                 f"vn_news_violations={SAMPLES / 'vn_news_violations.csv'}"], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     # Kill it once the build file exists (the copy is under way or done).
@@ -177,7 +177,7 @@ def test_disk_full_during_build_leaves_published_file_intact(published):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # writes then fail with EFBIG, like ENOSPC
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    result = subprocess.run([sys.executable, "-m", "db", "--db", str(published), "ingest",
+    result = subprocess.run([sys.executable, "-m", "ingest", "--db", str(published), "run",
                              f"gb_fsa_hygiene_ratings={SAMPLES / 'gb_fsa_hygiene_ratings.csv'}"],
                             cwd=ROOT, capture_output=True, text=True, preexec_fn=small_disk, timeout=300)
     assert result.returncode != 0
@@ -319,7 +319,7 @@ def test_sigterm_stops_a_large_ingest_promptly_and_publishes_nothing(published, 
                       for i in range(6000) for row in body[:50]]
     path = _write_rows(tmp_path / "synthetic_300k.csv", big)
     before = published.read_bytes()
-    process = subprocess.Popen([sys.executable, "-m", "db", "--db", str(published), "ingest",
+    process = subprocess.Popen([sys.executable, "-m", "ingest", "--db", str(published), "run",
                                 f"vn_news_violations={path}"], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     for _ in range(600):

@@ -1,5 +1,5 @@
 """What is declared once is not copied by hand: metadata.yml's column descriptions come from db/schema.py
-and the README's table of sources from the spiders' class attributes, written by cog (db/docs.py)."""
+and the README's table of sources from the spiders' class attributes, written by cog (db/docs.py, scrapers/docs.py)."""
 import subprocess
 import sys
 

@@ -14,7 +14,7 @@ from scrapy.http import Request, TextResponse
 from conftest import SAMPLES, parse_file
 from scrapers import files
 from scrapers.bases import SourceError
-from scrapers.pipelines import ValidatePipeline
+from ingest.pipelines import ValidatePipeline
 from scrapers.spiders.vn_news_violations import VnNewsViolationsSpider
 from scrapy.exceptions import DropItem
 

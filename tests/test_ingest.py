@@ -1,4 +1,4 @@
-"""The ingest end to end, through the real Scrapy engine (`python -m db ingest`, as `make ingest` runs it)."""
+"""The ingest end to end, through the real Scrapy engine (`python -m ingest run`, as `make ingest` runs it)."""
 import csv
 import hashlib
 import io

@@ -1,6 +1,6 @@
 """The README's worked example ("Adding a source") works as written: its spider, taken from README.md
 itself (so the two cannot drift), is loaded as a spider module of its own and run through the real
-ingest (`python -m db ingest <spider>=<file>`, what `make ingest SOURCE=… FILE=…` runs) over the XLSX
+ingest (`python -m ingest run <spider>=<file>`, what `make ingest SOURCE=… FILE=…` runs) over the XLSX
 the example describes. Its rows must come out placed: jurisdiction from the class attribute, then the
 2025 province, ward and coordinates, checked against the reference tables by SQL."""
 import re

@@ -9,7 +9,7 @@ sides go through this module:
 * index:  store ``canonical(text)`` in the FTS column (folded text + alias expansions);
 * query:  ``MATCH fts_query(user_input)``.
 
-Pure stdlib; no state beyond caches of pure results (folded words, index texts folded ahead).
+Pure stdlib; no state beyond a cache of pure results (folded words).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import re
 import unicodedata
 from typing import Optional
 
-__all__ = ["fold", "squash", "canonical", "canonical_for_index", "fold_ahead", "forget_ahead", "fts_query", "ALIASES",
-           "PLACE_NAMES", "PREFIX_MIN", "marked_words", "exact_marks"]
+__all__ = ["fold", "squash", "canonical", "fts_query", "ALIASES", "PLACE_NAMES", "PREFIX_MIN", "marked_words",
+           "exact_marks"]
 
 # Eth (Ð/ð) is what legacy VNI/TCVN3 conversions often leave where Đ/đ belongs.
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
@@ -243,27 +243,6 @@ def canonical(text: Optional[str], for_query: bool = False) -> str:
         out.extend([expansion] if replace else tokens[i:i + length])
         i += length
     return " ".join(out)
-
-
-# canonical() of index texts folded ahead (an ingest's worker process does it during the crawl),
-# keyed by the exact text: a hit is canonical(text) by construction. Emptied as the index is built.
-_AHEAD: dict[str, str] = {}
-
-
-def fold_ahead(pairs) -> None:
-    """Remember (text, canonical(text)) pairs computed elsewhere for canonical_for_index()."""
-    _AHEAD.update(pairs)
-
-
-def canonical_for_index(text: str) -> str:
-    """``canonical(text)``, taken from the texts folded ahead when there."""
-    folded = _AHEAD.pop(text, None)
-    return canonical(text) if folded is None else folded
-
-
-def forget_ahead() -> None:
-    """Drop what the index build did not use (a source that failed, rows since replaced)."""
-    _AHEAD.clear()
 
 
 def fts_query(q: Optional[str]) -> str:

@@ -1,5 +1,5 @@
-"""One ingest: every chosen source crawled in one Scrapy process into a new file, then finalize,
-smoke test and swap. One process for all sources, because Scrapy's engine runs them concurrently
+"""One ingest, the whole orchestration: lock -> prepare -> crawl -> finalize -> smoke -> swap. Every chosen
+source is crawled in one Scrapy process into a new file, then db/build.py finalizes, smoke tests and swaps it. One process for all sources, because Scrapy's engine runs them concurrently
 and politely (per-domain throttling) and a failure in one spider does not stop the others.
 """
 import fcntl
@@ -15,6 +15,10 @@ from pathlib import Path
 
 from db import build
 from db.store import connect, now
+from ingest.enricher import Enricher
+from scrapers.bases import SourceError
+from scrapers.files import stop_reading
+from scrapers.spiders import all_spiders, spider_class
 
 
 class Busy(Exception):
@@ -39,8 +43,7 @@ class _Stop:
         self.signum, self.process = None, None
 
     def __call__(self, signum, _frame):
-        from scrapers.files import stop_reading
-        if self.signum is not None:     # a second signal: now, with the enrich worker (db/store.py)
+        if self.signum is not None:     # a second signal: now, with the enrich worker (ingest/enricher.py)
             for child in multiprocessing.active_children():
                 child.kill()
             os._exit(128 + signum)
@@ -60,7 +63,6 @@ class _Stop:
 
 @contextmanager
 def stop_on_signals():
-    from scrapers.files import stop_reading
     stop = _Stop()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -77,7 +79,6 @@ class OneLineErrors(logging.Filter):
     Unexpected exceptions keep their traceback (a bug to fix). `--verbose` keeps every traceback."""
 
     def filter(self, record):
-        from scrapers.bases import SourceError
         error = record.exc_info[1] if record.exc_info else None
         return not isinstance(error, SourceError)
 
@@ -100,14 +101,15 @@ def lock(published):
         handle.close()
 
 
-def crawl(path, run_id, jobs, force=False, verbose=False, stop=None):
-    """Run the spiders (name, file-or-None) into the database at ``path``."""
+def crawl(path, run_id, jobs, force=False, verbose=False, stop=None, enricher=None):
+    """Run the spiders (name, file-or-None) into the database at ``path``; ``enricher`` (this ingest's
+    Enricher) collects the texts its workers fold for the build."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
-    from scrapers.spiders import spider_class
 
     settings = get_project_settings()
     settings.set("MINHBACH_DB", str(path))
+    settings.set("MINHBACH_ENRICHER", enricher)
     settings.set("MINHBACH_RUN_ID", run_id)
     settings.set("MINHBACH_FORCE", force)
     process = CrawlerProcess(settings)
@@ -190,9 +192,10 @@ def _ingest(published, jobs, fresh, force, verbose, stop):
         try:
             build.prepare(new, base=None if fresh else published)
             run_id = now()
-            crawl(new, run_id, jobs, force=force, verbose=verbose, stop=stop)
-            runs = report(new, run_id, jobs)
-            build.finalize(new)
+            with Enricher() as enricher:
+                crawl(new, run_id, jobs, force=force, verbose=verbose, stop=stop, enricher=enricher)
+                runs = report(new, run_id, jobs)
+                build.finalize(new, sources=all_spiders(), folded=enricher.folded)
             build.smoke(new)
             stop.check()
             failed = any(r["status"] != "ok" for r in runs)   # a failure is news: publish it in `runs`

@@ -1,4 +1,5 @@
-"""The two pipelines: validate against db/schema.py, then write one source's run into the new database.
+"""The ingest's two Scrapy item pipelines: validate against db/schema.py, then write one source's run into the
+new database (scrapers/settings.py names them: the spiders themselves know nothing of the database).
 
 A source's items are staged on disk as they come (db/store.Stage: memory stays bounded), then written
 in one transaction when the spider closes, after its run health is judged (db/store.py): a failed
@@ -11,6 +12,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from db import schema, store
+from ingest.enricher import Enricher
 
 
 class ValidatePipeline:
@@ -50,7 +52,7 @@ class SQLitePipeline:
         self.settings = crawler.settings
         self.stats = crawler.stats
         self.errors = []
-        self.stage = self.enricher = None
+        self.stage = self.enricher = self.own_enricher = None
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
@@ -73,8 +75,12 @@ class SQLitePipeline:
         db_path = self.settings.get("MINHBACH_DB")
         if db_path:
             self.stage = store.Stage(db_path, self.crawler.spider.name)
-            # geocoded on the other core while the crawl goes on, staged as the results come
-            self.enricher = store.Enricher(self.crawler.spider.table, sink=self.stage.add)
+            # geocoded on the other core while the crawl goes on, staged as the results come; the ingest's
+            # Enricher (ingest/run.py) keeps the texts folded ahead for the build, `scrapy crawl` alone has its own
+            ingest = self.settings.get("MINHBACH_ENRICHER")
+            if ingest is None:
+                ingest = self.own_enricher = Enricher()
+            self.enricher = ingest.source(self.crawler.spider.table, sink=self.stage.add)
 
     def process_item(self, item):
         if self.enricher is not None:
@@ -110,6 +116,8 @@ class SQLitePipeline:
             )
         finally:
             self.enricher.close()
+            if self.own_enricher is not None:
+                self.own_enricher.close()
             self.stage.discard()
         # Progress, as each source finishes (the full report follows at the end).
         print(f"  {'✓' if run['status'] == 'ok' else '✗'} {spider.name}: {run['items']} items, {run['new']} new, "
