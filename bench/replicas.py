@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """One replica direct vs N replicas behind nginx: same run, same load, measured with wrk.
 
-    .venv/bin/python deploy/bench_replicas.py [--n 2] [--db db/minhbach.db] [--duration 10]
-                                              [--connections 16] [--rounds 3] [--json out.json]
+    .venv/bin/python bench/replicas.py [--n 2] [--db db/minhbach.db] [--duration 10]
+                                      [--connections 16] [--rounds 3] [--json out.json]
 
 Starts `deploy/replicas.py` (N replicas behind nginx, loopback only), then for each page — a table's
 JSON and a full-text search — runs the same wrk load (1 thread, fixed connections, fixed duration,
