@@ -5,7 +5,7 @@ Each table is a plain dict:
   description is what ``metadata.yml`` says about the column (cog writes it there: db/docs.py).
 - ``pk``: primary key column(s).
 - ``required``: columns a record cannot be stored without (a missing one sends it to ``rejects``).
-- ``fts``: columns folded into the ``<table>_fts`` full-text index (see ``db/fold.py``).
+- ``fts``: columns folded into the ``<table>_fts`` full-text index (see ``vn/fold.py``).
 - ``indexes``: column lists indexed at finalize (every facet and filter column).
 - ``sort``: the column pages are sorted by (newest first); every other indexed column is indexed
   together with it, so a filtered page reads its first rows in order from the index.

@@ -97,7 +97,7 @@ def test_squash_is_the_whitespace_rule(text):
 
 
 def test_the_oracles_are_not_trivial():
-    """The copies really fold (a test of an identity would pass whatever db/fold.py did)."""
+    """The copies really fold (a test of an identity would pass whatever vn/fold.py did)."""
     assert parsers_ascii_fold("Ngày 5 THÁNG 3 năm Đinh Dậu") == "ngay 5 thang 3 nam dinh dau"
     assert places_key("Phường Đắk Lắk 05") == "phuongdaklak5"
     assert parsers_clean("  Hà\u00a0 Nội\u200b\n") == "Hà Nội"

@@ -190,7 +190,7 @@ def test_refuses_to_start_from_nothing_unless_told(tmp_path):
     assert refused.returncode == 2
     assert "refusing to start from nothing" in refused.stderr and "FORCE_FROM_EMPTY=1" in refused.stderr
     assert "ingest:" not in refused.stderr and not local.exists() and not any(store.iterdir())
-    # Told so, it goes on from an empty file (the ingest then builds it, as `python -m db demo` does).
+    # Told so, it goes on from an empty file (the ingest then builds it, as `python -m ingest demo` does).
     told = nightly("restore", "--db", local, MINHBACH_STORE_DIR=store, FORCE_FROM_EMPTY=1)
     assert told.returncode == 0 and "FORCE_FROM_EMPTY: starting from an empty database" in told.stderr
 
