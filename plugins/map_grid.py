@@ -79,18 +79,36 @@ class BadRequest(Exception):
 class _Index:
     """Counts and position sums per grid cell at every level, rowids per finest cell."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, years=False):
+        """``rows``: (rowid, lat, lon, province_code, ward_code), with the year sixth when ``years``:
+        the rows of each year are then also kept, compactly, so that a map filtered by year alone is
+        indexed from memory (``for_year``) instead of by a table scan (2.35 s at 1M rows: the year is
+        generated from the date and no index leads with it)."""
         scale = (1 << FINEST) / 360.0
         finest, rowids = {}, {}
         units = {"province_code": {}, "ward_code": {}}
         self.total = 0
-        for rowid, lat, lon, pc, wc in rows:
+        self.by_year = by_year = {} if years else None
+        self._years = {}
+        codes = {}
+        for row in rows:
+            rowid, lat, lon, pc, wc = row[:5]
             try:
                 lat, lon = float(lat), float(lon)
             except (TypeError, ValueError):
                 continue
             if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat) or math.isnan(lon):
                 continue
+            if by_year is not None and row[5] is not None:
+                year = row[5]
+                kept = by_year.get(year)
+                if kept is None:
+                    by_year[year] = kept = (array("q"), array("d"), array("d"), [], [])
+                kept[0].append(rowid)
+                kept[1].append(lat)
+                kept[2].append(lon)
+                kept[3].append(codes.setdefault(pc, pc))     # one string per code, not one per row
+                kept[4].append(codes.setdefault(wc, wc))
             key = (min(int((lon + 180) * scale), (1 << FINEST) - 1), min(int((lat + 90) * scale), (1 << FINEST) - 1))
             cell = finest.get(key)
             if cell is None:
@@ -126,6 +144,19 @@ class _Index:
         self._sorted = {}
         self.built = time.time()
 
+    def for_year(self, year):
+        """The index a scan `where year = :year` would build (the same rows in the same rowid order, so the
+        same sums), or None when this index was built without years."""
+        if self.by_year is None:
+            return None
+        index = self._years.get(year)
+        if index is None:
+            kept = self.by_year.get(year)
+            if kept is None and year.isdigit():
+                kept = self.by_year.get(int(year))       # a year stored as an integer
+            index = self._years[year] = _Index(zip(*kept) if kept else ())
+        return index
+
     def _level_sorted(self, level):
         """Cells of a level sorted by (cx, cy), for range lookups."""
         ordered = self._sorted.get(level)
@@ -157,9 +188,12 @@ def _build(conn, table, lat, lon, filters, has):
         where.append(f"{escape_sqlite(column)} = ?")
         params.append(value)
     extra = ", ".join(escape_sqlite(c) if c in has else "null" for c in FILTERS)
+    years = not filters and YEAR in has      # the whole table's index also keeps each year's rows
+    if years:
+        extra += f", {escape_sqlite(YEAR)}"
     sql = (f"select rowid, {escape_sqlite(lat)}, {escape_sqlite(lon)}, {extra} from {escape_sqlite(table)} "
            f"where {' and '.join(where)}")
-    return _Index(conn.execute(sql, params))
+    return _Index(conn.execute(sql, params), years=years)
 
 
 def _version(db):
@@ -202,6 +236,11 @@ def _future(key, make):
 
 
 async def _index(db, table, lat, lon, filters, has):
+    if len(filters) == 1 and filters[0][0] == YEAR and YEAR in has:
+        # a year alone: from the whole table's index (built at start), not a scan of the table
+        index = (await _index(db, table, lat, lon, (), has)).for_year(filters[0][1])
+        if index is not None:
+            return index
     key = (db.name, table, filters, _version(db))
     if db.path and not db.is_memory:
         def make():
@@ -368,7 +407,7 @@ async def map_json(datasette, request):
         return _json({"ok": False, "error": str(error) or "forbidden"}, status=403)
     config = _config(datasette, db.name, table)
     limit = int(config.get("max_points", MAX_POINTS))
-    has = {c for c in FILTERS if c in columns}
+    has = {c for c in (*FILTERS, YEAR) if c in columns}
     started = time.perf_counter()
     index = await _index(db, table, lat, lon, filters, has)
     body = {"ok": True, "database": db.name, "table": table, "zoom": zoom, "bbox": list(bbox),
@@ -456,7 +495,7 @@ async def _warm(datasette):
                 _db, table, lat, lon, columns = await _table_info(datasette, db.name, table)
             except (BadRequest, LookupError):
                 continue
-            has = {c for c in FILTERS if c in columns}
+            has = {c for c in (*FILTERS, YEAR) if c in columns}
 
             def make(db=db, table=table, lat=lat, lon=lon, has=has):
                 def job():
