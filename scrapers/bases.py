@@ -51,6 +51,7 @@ class SourceSpider(scrapy.Spider):
     historical = False
     cadence_days = None
     url_kind = "official"  # what a record's `url` is: official | press | portal (sources.url_kind)
+    streams_files = False  # True: a local file reaches rows() as a path (files.FileOnDisk), read as parsed
     # Class attributes that are also record columns: every record gets them unless its row sets its
     # own (All the Places' item_attributes). The others (publisher, licence, url_kind…) describe the
     # source and reach the `sources` table (db/build.py).
@@ -64,8 +65,8 @@ class SourceSpider(scrapy.Spider):
     async def start(self):
         if self.file:
             # robots.txt has no meaning for a local file.
-            yield scrapy.Request(Path(self.file).resolve().as_uri(), callback=self.parse,
-                                 dont_filter=True, meta={"dont_obey_robotstxt": True})
+            yield scrapy.Request(Path(self.file).resolve().as_uri(), callback=self.parse, dont_filter=True,
+                                 meta={"dont_obey_robotstxt": True, files.STREAM_FILE: self.streams_files})
         else:
             for request in self.live_requests():
                 yield request
@@ -208,15 +209,16 @@ class CsvSpider(SourceSpider):
     The separator (comma, semicolon or tab) and the encoding are detected (scrapers/files.py)."""
     kind = "csv"
     delimiter = ","       # the usual one; a file using another is still read
+    streams_files = True  # a received file is read from disk as it is parsed (memory bounded)
 
     def rows(self, response):
         try:
-            yield from self._rows(response.body)
+            yield from self._rows(response.path if isinstance(response, files.FileOnDisk) else response.body)
         except files.UnreadableFile as error:
             raise SourceError(str(error)) from None
 
     def _rows(self, body):
-        xlsx = body.startswith(b"PK\x03\x04")
+        xlsx = files.is_xlsx(body)
         lines = files.read_xlsx(body) if xlsx else files.read_csv(body, self.delimiter, self.fields)
         headings = [h.strip() for h in next(lines, [])]
         missing = [key for key in self.fields if key not in headings]

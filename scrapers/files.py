@@ -9,18 +9,31 @@
   what the archive unpacks to (a zip bomb fails before openpyxl reads it).
 - Bounds: MAX_ROWS rows, MAX_COLUMNS columns, and MAX_UNZIPPED_BYTES for an XLSX fail the whole
   file with a clear message; a cell over MAX_CELL_CHARS fails only its row (CsvSpider rejects it).
+- Memory: a file received on disk is read from disk as it is parsed, never held whole (the
+  `file://` requests of spiders that read CSV/XLSX are answered by LocalFileHandler with the path
+  and an empty body, instead of Scrapy's handler that reads the whole file). A row holds at most
+  MAX_ROW_CHARS characters, so no line or cell can grow without bound either.
 - `stop_reading`: set by the ingest command on SIGTERM/SIGINT; reading stops at the next row.
 """
 import codecs
 import csv
 import io
+import os
+import stat
 import threading
 import unicodedata
 import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from scrapy.core.downloader.handlers.file import FileDownloadHandler
+from scrapy.http import Response
+from w3lib.url import file_uri_to_path
 
 MAX_ROWS = 2_000_000
 MAX_COLUMNS = 16_384                       # Excel's own limit (column XFD)
 MAX_CELL_CHARS = 131_072                   # Excel holds 32,767; csv's old field limit was this
+MAX_ROW_CHARS = 16 * 1024 * 1024           # one CSV row (all its lines and cells); 512 cells at Excel's limit
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024    # what an XLSX archive may unpack to, in all
 MAX_SHARED_STRINGS_BYTES = 256 * 1024 * 1024   # openpyxl holds every shared string in memory at once
 MAX_XLSX_MEMBERS = 10_000
@@ -38,31 +51,47 @@ class UnreadableFile(Exception):
     """The whole file cannot be read; the message says why."""
 
 
-def _decodes(body, encoding):
-    """Whether ``body`` decodes as ``encoding``, checked in chunks (the text is not kept)."""
+@contextmanager
+def _binary(source):
+    """A binary stream of ``source``: the bytes of a response, or a file on disk (a path)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield io.BytesIO(source)
+    else:
+        with open(source, "rb") as handle:
+            yield handle
+
+
+def _decodes(source, encoding):
+    """Whether ``source`` decodes as ``encoding``, checked in chunks (neither bytes nor text are kept)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        for at in range(0, len(body), _CHUNK):
-            decoder.decode(body[at:at + _CHUNK])
+        with _binary(source) as raw:
+            while chunk := raw.read(_CHUNK):
+                if stop_reading.is_set():
+                    raise UnreadableFile("interrupted (SIGTERM/SIGINT): reading stopped")
+                decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
 
 
-def detect_encoding(body):
-    """The encoding of a text file as people send them: UTF-8 (with or without BOM), UTF-16, Windows-1258."""
+def detect_encoding(source):
+    """The encoding of a text file as people send them: UTF-8 (with or without BOM), UTF-16, Windows-1258.
+    ``source``: the file's bytes, or its path (read twice at most, in chunks, never held whole)."""
+    with _binary(source) as raw:
+        body = raw.read(4)      # enough for any BOM
     if body.startswith(codecs.BOM_UTF8):
-        if not _decodes(body, "utf-8-sig"):
+        if not _decodes(source, "utf-8-sig"):
             raise UnreadableFile("cannot read the file: it starts as UTF-8 but is not UTF-8")
         return "utf-8-sig"
     if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        if not _decodes(body, "utf-16"):
+        if not _decodes(source, "utf-16"):
             raise UnreadableFile("cannot read the file: it starts as UTF-16 but is not UTF-16")
         return "utf-16"
-    if _decodes(body, "utf-8"):
+    if _decodes(source, "utf-8"):
         return "utf-8"
-    if _decodes(body, "cp1258"):     # Windows-1258 writes tones as combining marks: NFC recomposes them
+    if _decodes(source, "cp1258"):     # Windows-1258 writes tones as combining marks: NFC recomposes them
         return "cp1258"
     raise UnreadableFile("cannot read the file: it is not UTF-8, UTF-16 or Windows-1258")
 
@@ -98,19 +127,60 @@ def _bounded(rows):
         yield row
 
 
-def read_csv(body, delimiter=",", expected=()):
-    """Rows of a CSV file as lists of NFC text, the heading row first; decoded as it is read."""
-    stream = io.TextIOWrapper(io.BytesIO(body), encoding=detect_encoding(body), newline="")
-    delimiter = choose_delimiter(stream.readline(), expected, delimiter)
-    stream.seek(0)
-    for cells in _bounded(csv.reader(stream, delimiter=delimiter)):
-        yield [nfc(cell) for cell in cells]
+class _Lines:
+    """The lines of a text stream, as csv.reader takes them, with at most MAX_ROW_CHARS characters
+    read for one row: a line without end, or a quoted cell running over millions of lines, fails the
+    file with a clear message before it fills the memory. read_csv resets the count at each row."""
+
+    def __init__(self, stream):
+        self.stream, self.row_chars, self.row = stream, 0, 1
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.stream.readline(MAX_ROW_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.row_chars += len(line)
+        if self.row_chars > MAX_ROW_CHARS:
+            raise UnreadableFile(f"row {self.row:,} of the file is longer than {MAX_ROW_CHARS:,} characters "
+                                 "(a cell or a quote that never ends?)")
+        return line
+
+    def next_row(self):
+        self.row_chars = 0
+        self.row += 1
 
 
-def check_archive(body):
-    """An XLSX archive that unpacks to at most MAX_UNZIPPED_BYTES, measured (declared sizes can lie)."""
+def read_csv(source, delimiter=",", expected=()):
+    """Rows of a CSV file as lists of NFC text, the heading row first; decoded as it is read.
+    ``source``: the file's bytes, or its path (then read from disk as it is parsed)."""
+    encoding = detect_encoding(source)
+    with _binary(source) as raw:
+        stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        try:
+            delimiter = choose_delimiter(stream.readline(MAX_ROW_CHARS), expected, delimiter)
+            stream.seek(0)
+            lines = _Lines(stream)
+            for cells in _bounded(csv.reader(lines, delimiter=delimiter)):
+                yield [nfc(cell) for cell in cells]
+                lines.next_row()
+        except UnicodeDecodeError as error:     # the file changed since its encoding was checked
+            raise UnreadableFile(f"cannot read the file as {encoding}: {error}") from None
+        finally:
+            stream.detach()     # the file is closed by _binary
+
+
+def _zip_input(source):
+    return io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+
+
+def check_archive(source):
+    """An XLSX archive that unpacks to at most MAX_UNZIPPED_BYTES, measured (declared sizes can lie).
+    ``source``: the file's bytes or its path."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(body))
+        archive = zipfile.ZipFile(_zip_input(source))
     except zipfile.BadZipFile as error:
         raise UnreadableFile(f"cannot read the XLSX file: {error}") from error
     with archive:
@@ -142,12 +212,13 @@ def check_archive(body):
                          "(a compressed archive this large is refused)")
 
 
-def read_xlsx(body):
-    """Rows of the first sheet of an XLSX file as lists of cell text, by the sheet's real extent."""
+def read_xlsx(source):
+    """Rows of the first sheet of an XLSX file as lists of cell text, by the sheet's real extent.
+    ``source``: the file's bytes, or its path (then its sheet is unpacked from disk as it is read)."""
     from openpyxl import load_workbook
-    check_archive(body)
+    check_archive(source)
     try:
-        book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+        book = load_workbook(_zip_input(source), read_only=True, data_only=True)
         sheet = book.worksheets[0]
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError, TypeError) as error:
         raise UnreadableFile(f"cannot read the XLSX file: {error}") from error
@@ -162,3 +233,38 @@ def read_xlsx(body):
         raise UnreadableFile(f"cannot read the XLSX file: {error}") from error
     finally:
         book.close()
+
+
+def is_xlsx(source):
+    """Whether ``source`` (bytes or a path) starts as a ZIP archive, as every XLSX does."""
+    with _binary(source) as raw:
+        return raw.read(4) == b"PK\x03\x04"
+
+
+# Scrapy's side: a received file reaches the spider as its path, not as a body in memory.
+STREAM_FILE = "minhbach_stream_file"    # Request.meta key set by spiders that read files as streams
+
+
+class FileOnDisk(Response):
+    """The answer to a ``file://`` request whose spider reads the file itself, from ``path``, as a
+    stream: the body is empty (Scrapy's own file handler would hold the whole file in memory)."""
+    attributes = (*Response.attributes, "path")
+
+    def __init__(self, *args, path, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.path = path
+
+
+class LocalFileHandler(FileDownloadHandler):
+    """``file://`` download handler (settings.DOWNLOAD_HANDLERS): a request marked STREAM_FILE is
+    answered with a FileOnDisk holding the path of the regular file; any other request is read
+    whole, by Scrapy's handler, as before (JSON and RSS are parsed whole anyway)."""
+
+    async def download_request(self, request):
+        if not request.meta.get(STREAM_FILE):
+            return await super().download_request(request)
+        path = Path(file_uri_to_path(request.url))
+        info = os.stat(path)        # FileNotFoundError etc. fail the request as Scrapy's handler does
+        if not stat.S_ISREG(info.st_mode):
+            raise IsADirectoryError(f"{path} is not a regular file")
+        return FileOnDisk(url=request.url, path=str(path))

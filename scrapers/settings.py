@@ -32,3 +32,7 @@ ITEM_PIPELINES = {
     "ingest.pipelines.ValidatePipeline": 100,
     "ingest.pipelines.SQLitePipeline": 200,
 }
+
+# A file received on disk reaches a CSV/XLSX spider as its path and is read as it is parsed, never
+# whole in memory (scrapers/files.py: LocalFileHandler); other file:// requests are read as before.
+DOWNLOAD_HANDLERS = {"file": "scrapers.files.LocalFileHandler"}
