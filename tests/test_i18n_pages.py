@@ -165,3 +165,11 @@ def test_the_js_tilde_encoding_is_datasettes(tmp_path):
     encoded, compound = json.loads(out)
     assert encoded == [tilde_encode(k) for k in KEYS]
     assert compound == tilde_encode("a/b") + "," + tilde_encode("c d")
+
+
+def test_forms_keep_the_english_of_the_page(datasette):
+    hidden = '<input type="hidden" name="lang" value="en">'
+    for path in ("/ma-vach", "/gan-toi", "/ban-do", "/phan-anh", "/thu-hoi", "/minhbach/search?q=a"):
+        english = get(datasette, path + ("&" if "?" in path else "?") + "lang=en")
+        assert hidden in english, path
+        assert hidden not in get(datasette, path), path
