@@ -173,3 +173,13 @@ def test_forms_keep_the_english_of_the_page(datasette):
         english = get(datasette, path + ("&" if "?" in path else "?") + "lang=en")
         assert hidden in english, path
         assert hidden not in get(datasette, path), path
+
+
+def test_the_menu_and_a_record_lead_on_in_english(datasette, demo_db):
+    english = get(datasette, "/?lang=en")
+    for path in ("/ma-vach", "/gan-toi", "/ban-do", "/thong-ke", "/nguon", "/api", "/thu-hoi"):
+        assert f'href="{path}?lang=en"' in english, path
+    record = row_path("violations", query(demo_db, "select id from violations limit 1")[0][0])
+    html = get(datasette, record + "?lang=en")
+    assert re.search(r'href="/phan-anh\?[^"]*&amp;lang=en"', html) and re.search(r'href="/phan-hoi\?[^"]*&amp;lang=en"', html)
+    assert "lang=en" not in get(datasette, record).split("<main")[1]
