@@ -8,7 +8,7 @@ not) is recorded. Prints the median ms of CPU per request and the ratio before/a
 `--before ROOT` is a directory laid out as the project (plugins/, metadata.yml, templates/, with the
 rest symlinked to this checkout), e.g. the last commit's plugins copied out with `git show`.
 
-    .venv/bin/python bench/cpu_ab.py --before /tmp/before [--db bench/data/serve_1m/minhbach.db] [--n 15]
+    .venv/bin/python bench/cpu_ab.py --before /tmp/before [--db bench/data/serve_1m/minhbach.db] [--n 15] [--paths a,b,row]
 """
 import argparse
 import json
@@ -33,7 +33,10 @@ import asyncio, json, sys, time
 sys.path.insert(0, {root!r})
 from datasette.app import Datasette
 from db.serving import datasette_kwargs
-ds = Datasette(immutables=[{db!r}], **datasette_kwargs(root={root!r}))
+import os
+inspect_file = {db!r} + ".inspect.json"   # as `make serve` (row counts from the inspect file)
+inspect_data = json.load(open(inspect_file)) if os.path.exists(inspect_file) else None
+ds = Datasette(immutables=[{db!r}], inspect_data=inspect_data, **datasette_kwargs(root={root!r}))
 async def main():
     await ds.invoke_startup()
     out = {{}}
@@ -72,7 +75,14 @@ def main():
     parser.add_argument("--db", default=str(ROOT / "bench" / "data" / "serve_1m" / "minhbach.db"))
     parser.add_argument("--n", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--paths", default="", help="comma-separated paths instead of the default ones; "
+                        "`row` is the first record of bench/data/row_paths.txt (serve.py writes it)")
     args = parser.parse_args()
+    global PATHS
+    if args.paths:
+        rows = ROOT / "bench" / "data" / "row_paths.txt"
+        first_row = rows.read_text().split("\n", 1)[0] if rows.exists() else None
+        PATHS = [first_row if p == "row" else p for p in args.paths.split(",")]
     cpu = {"before": {p: [] for p in PATHS}, "after": {p: [] for p in PATHS}}
     status = {}
     for rnd in range(args.rounds):
