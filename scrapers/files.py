@@ -6,7 +6,8 @@
   Text"), chosen by which one splits the heading row into the columns the spider expects.
 - XLSX: the first sheet by its real extent (the `<dimension>` a writer declares can be wrong both
   ways: too small hid real rows, `A1:XFD1048576` padded every row to 16,384 cells), after checking
-  what the archive unpacks to (a zip bomb fails before openpyxl reads it).
+  what the archive unpacks to (a zip bomb fails before openpyxl reads it); its shared strings are
+  kept in a temporary file (_StringsOnDisk), not as millions of Python strings.
 - Bounds: MAX_ROWS rows, MAX_COLUMNS columns, and MAX_UNZIPPED_BYTES for an XLSX fail the whole
   file with a clear message; a cell over MAX_CELL_CHARS fails only its row (CsvSpider rejects it).
 - Memory: a file received on disk is read from disk as it is parsed, never held whole (the
@@ -212,15 +213,79 @@ def check_archive(source):
                          "(a compressed archive this large is refused)")
 
 
+class _StringsOnDisk:
+    """An XLSX's shared strings in a temporary file, read back by index as cells need them: 8 bytes of
+    memory a string (its offset), where openpyxl holds every string as a Python object (10 million
+    short strings in a 240 MB table took more than 1 GB). The table is parsed as a stream, each
+    string dropped once written."""
+    _SI = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}si"
+
+    def __init__(self, src):
+        import tempfile
+        from array import array
+
+        from openpyxl.cell.text import Text
+        from openpyxl.xml.functions import iterparse
+        self.file = tempfile.TemporaryFile()
+        self.offsets = array("Q", [0])
+        root = None
+        for event, node in iterparse(src, events=("start", "end")):
+            if root is None:
+                root = node
+            if event != "end" or node.tag != self._SI:
+                continue
+            if stop_reading.is_set():
+                raise UnreadableFile("interrupted (SIGTERM/SIGINT): reading stopped")
+            data = (Text.from_tree(node).content or "").replace("x005F_", "").encode("utf-8", "surrogatepass")
+            self.file.write(data)
+            self.offsets.append(self.offsets[-1] + len(data))
+            root.clear()        # the parsed strings leave the tree
+        self.file.flush()
+        self.fd = self.file.fileno()
+
+    def __len__(self):
+        return len(self.offsets) - 1
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self.offsets) - 1:
+            raise IndexError(f"shared string {index} is not in the table")
+        start, end = self.offsets[index], self.offsets[index + 1]
+        return os.pread(self.fd, end - start, start).decode("utf-8", "surrogatepass")
+
+    def close(self):
+        self.file.close()
+
+
+def _open_workbook(source):
+    """openpyxl's read-only workbook, its shared strings kept on disk (_StringsOnDisk)."""
+    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+
+    class Reader(ExcelReader):
+        def read_strings(self):
+            part = self.package.find(SHARED_STRINGS)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as src:
+                    self.shared_strings = _StringsOnDisk(src)
+
+    reader = Reader(source, read_only=True, data_only=True)
+    try:
+        reader.read()
+    except BaseException:
+        if isinstance(reader.shared_strings, _StringsOnDisk):
+            reader.shared_strings.close()
+        raise
+    return reader.wb, reader.shared_strings
+
+
 def read_xlsx(source):
     """Rows of the first sheet of an XLSX file as lists of cell text, by the sheet's real extent.
     ``source``: the file's bytes, or its path (then its sheet is unpacked from disk as it is read)."""
-    from openpyxl import load_workbook
     check_archive(source)
+    strings = None
     try:
-        book = load_workbook(_zip_input(source), read_only=True, data_only=True)
+        book, strings = _open_workbook(_zip_input(source))
         sheet = book.worksheets[0]
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError, TypeError) as error:
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError, TypeError, SyntaxError) as error:
         raise UnreadableFile(f"cannot read the XLSX file: {error}") from error
     sheet.reset_dimensions()     # read the rows that are there, not the extent the file declares
     try:
@@ -229,10 +294,12 @@ def read_xlsx(source):
             while row and row[-1] == "":     # a real row ends at its last cell with a value
                 row.pop()
             yield row
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as error:
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError) as error:
         raise UnreadableFile(f"cannot read the XLSX file: {error}") from error
     finally:
         book.close()
+        if isinstance(strings, _StringsOnDisk):
+            strings.close()
 
 
 def is_xlsx(source):
