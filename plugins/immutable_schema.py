@@ -14,6 +14,9 @@ every one of those answers is the same on every request. For such a database thi
 - refresh_schemas: once every database but `_internal` is immutable and all were refreshed once,
   with the same databases attached, Datasette's schema tables cannot be out of date: it is skipped.
 
+Bounded (a URL can name any table): at most MAX_ENTRIES answers per database, and none for
+arguments longer than MAX_KEY_CHARS; past that an answer is asked of SQLite as before.
+
 Mutable and in-memory databases are never cached. Answers are copied on the way out (callers get
 their own lists and dicts, as before). Nothing about metadata is cached (hidden tables and label
 columns read it).
@@ -34,6 +37,10 @@ SCHEMA_SQL = {
 }
 
 
+MAX_ENTRIES = 2048
+MAX_KEY_CHARS = 512
+
+
 def frozen(db):
     return not db.is_mutable and not db.is_memory and bool(db.path)
 
@@ -43,6 +50,12 @@ def _memo(db):
     if memo is None:
         memo = db.__dict__["_immutable_schema"] = {}
     return memo
+
+
+def _keep(memo, key, value):
+    if len(memo) < MAX_ENTRIES and len(repr(key)) <= MAX_KEY_CHARS:
+        memo[key] = value
+    return value
 
 
 def _hashable(value):
@@ -69,9 +82,9 @@ def cached_method(name, original):
             return await original(self, *args, **kwargs)
         key = (name, args)
         memo = _memo(self)
-        if key not in memo:
-            memo[key] = await original(self, *args)
-        return _copy(memo[key])
+        if key in memo:
+            return _copy(memo[key])
+        return _copy(_keep(memo, key, await original(self, *args)))
     method.__name__ = name
     method._immutable_schema = True
     return method
@@ -82,9 +95,9 @@ def cached_execute(original):
         if isinstance(sql, str) and sql in SCHEMA_SQL and frozen(self) and not args and not kwargs:
             key = ("sql", sql, _hashable(params))
             memo = _memo(self)
-            if key not in memo:
-                memo[key] = await original(self, sql, params)
-            return memo[key]     # Results: read only (rows, first(), single_value())
+            if key in memo:
+                return memo[key]     # Results: read only (rows, first(), single_value())
+            return _keep(memo, key, await original(self, sql, params))
         return await original(self, sql, params, *args, **kwargs)
     execute._immutable_schema = True
     execute.__wrapped__ = original      # the next wrapper (plugins/search_plan.py's, tests find it this way)

@@ -122,6 +122,22 @@ def test_the_fold_word_cache_keeps_no_long_words():
     assert {"Đà", "Nẵng"} <= set(fold._WORDS)
 
 
+def test_the_schema_answers_kept_for_an_immutable_file_are_bounded(datasette):
+    """Any URL can name a table: plugins/immutable_schema.py keeps at most MAX_ENTRIES answers per
+    database, none for an overlong name, and still answers each question right."""
+    limits = plugin("immutable_schema")
+    db = datasette.get_database("minhbach")
+
+    async def ask():
+        unknown = [await db.table_exists(f"no_such_table_{i}") for i in range(limits.MAX_ENTRIES + 500)]
+        return unknown, await db.table_exists("x" * 100_000), await db.table_exists("recalls")
+    unknown, overlong, known = asyncio.run(ask())
+    assert not any(unknown) and overlong is False and known is True
+    memo = db.__dict__["_immutable_schema"]
+    assert 0 < len(memo) <= limits.MAX_ENTRIES
+    assert all(len(repr(key)) <= limits.MAX_KEY_CHARS for key in memo)
+
+
 # ---------------------------------------------------------------- item 5: no native pointers, paths, threads
 
 @pytest.mark.parametrize("text", ["select fts3_tokenizer('simple')",
